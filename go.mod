@@ -1,0 +1,8 @@
+module github.com/dlua/dlua
+
+go 1.26.8
+
+require (
+	github.com/rogpeppe/go-internal v1.14.1 // indirect
+	github.com/yuin/gopher-lua v1.1.2 // indirect
+)
