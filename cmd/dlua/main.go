@@ -1,0 +1,298 @@
+// Command dlua runs Lua programs as many small, isolated, Erlang-style
+// processes. See "dlua help".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/dlua/dlua/luahost"
+	"github.com/dlua/dlua/proc"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// exit codes
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+type command struct {
+	name, args, short, long string
+	run                     func(c *cli, args []string) int
+	flags                   func(fs *flag.FlagSet) any
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{
+			name:  "run",
+			args:  "[flags] SCRIPT.lua [ARGS...]",
+			short: "run a Lua script as the root process of a local node",
+			long: `Run starts a local node and runs SCRIPT.lua as its root process. The
+script sees ARGS as arg[1..n] and as "...". The run ends when the root
+process ends; every other process is then killed.
+
+Exit status: 0 when the root process ends normally, 1 when it ends with an
+error (the reason and a Lua traceback go to standard error), 2 for a usage
+error (missing file, bad flag).`,
+			flags: runFlags,
+			run:   (*cli).run,
+		},
+		{
+			name:  "version",
+			short: "print dlua's version",
+			run:   (*cli).version,
+		},
+		{
+			name:  "help",
+			args:  "[COMMAND]",
+			short: "show help for dlua or one of its commands",
+			run:   (*cli).help,
+		},
+	}
+}
+
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// Main runs dlua with args (without the program name) and returns the exit
+// status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		c.usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		c.usage(stdout)
+		return exitOK
+	case "-version", "--version":
+		return c.version(nil)
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "dlua: unknown command %q (see \"dlua help\")\n", name)
+		return exitUsage
+	}
+	return cmd.run(c, args[1:])
+}
+
+func lookup(name string) *command {
+	for _, cmd := range commands {
+		if cmd.name == name {
+			return cmd
+		}
+	}
+	return nil
+}
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintln(w, "dlua runs Lua programs as many small, isolated, Erlang-style processes.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  dlua COMMAND [ARGS...]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, cmd := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.short)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `Run "dlua help COMMAND" or "dlua COMMAND --help" for more.`)
+}
+
+// flagSet returns the flag set of cmd, whose errors and help go to c.
+func (c *cli) flagSet(cmd *command) (*flag.FlagSet, any) {
+	fs := flag.NewFlagSet("dlua "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	var v any
+	if cmd.flags != nil {
+		v = cmd.flags(fs)
+	}
+	fs.Usage = func() {} // parse reports errors itself, in one line
+	return fs, v
+}
+
+func (c *cli) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: dlua %s %s\n\n", cmd.name, cmd.args)
+	if cmd.long != "" {
+		fmt.Fprintln(w, cmd.long)
+	} else {
+		fmt.Fprintln(w, strings.ToUpper(cmd.short[:1])+cmd.short[1:]+".")
+	}
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(c.stderr)
+	}
+}
+
+// parse parses the flags of cmd. It returns the exit status to stop with,
+// or -1 to go on.
+func (c *cli) parse(cmd *command, args []string) (*flag.FlagSet, any, int) {
+	fs, v := c.flagSet(cmd)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(c.stdout)
+			c.commandHelp(c.stdout, cmd, fs)
+			return nil, nil, exitOK
+		}
+		fmt.Fprintf(c.stderr, "Run \"dlua %s --help\" for usage.\n", cmd.name)
+		return nil, nil, exitUsage
+	}
+	return fs, v, -1
+}
+
+func (c *cli) version(args []string) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		c.commandHelp(c.stdout, lookup("version"), flag.NewFlagSet("", flag.ContinueOnError))
+		return exitOK
+	}
+	fmt.Fprintf(c.stdout, "dlua %s\n", version)
+	return exitOK
+}
+
+func (c *cli) help(args []string) int {
+	if len(args) == 0 {
+		c.usage(c.stdout)
+		return exitOK
+	}
+	if strings.HasPrefix(args[0], "-") {
+		c.commandHelp(c.stdout, lookup("help"), flag.NewFlagSet("", flag.ContinueOnError))
+		return exitOK
+	}
+	cmd := lookup(args[0])
+	if cmd == nil {
+		fmt.Fprintf(c.stderr, "dlua help: unknown command %q\n", args[0])
+		return exitUsage
+	}
+	fs, _ := c.flagSet(cmd)
+	c.commandHelp(c.stdout, cmd, fs)
+	return exitOK
+}
+
+// listFlag is a flag that may be given many times.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+type runOptions struct {
+	maxInstructions uint64
+	maxMailbox      int
+	allowEnv        listFlag
+	allowRead       listFlag
+}
+
+func runFlags(fs *flag.FlagSet) any {
+	o := &runOptions{}
+	fs.Uint64Var(&o.maxInstructions, "max-instructions", 0, "end each process that executes more than `N` Lua VM instructions (0: no limit)")
+	fs.IntVar(&o.maxMailbox, "max-mailbox", 0, "end each process with more than `N` messages waiting (0: no limit)")
+	fs.Var(&o.allowEnv, "allow-env", "let os.getenv read environment variable `NAME` (repeatable)")
+	fs.Var(&o.allowRead, "allow-read", "let require, loadfile and dofile load files under `DIR` (repeatable)")
+	return o
+}
+
+func (c *cli) run(args []string) int {
+	cmd := lookup("run")
+	fs, v, code := c.parse(cmd, args)
+	if code >= 0 {
+		return code
+	}
+	o := v.(*runOptions)
+	if fs.NArg() == 0 {
+		fmt.Fprintln(c.stderr, "dlua run: missing SCRIPT.lua (see \"dlua run --help\")")
+		return exitUsage
+	}
+	if o.maxMailbox < 0 {
+		fmt.Fprintln(c.stderr, "dlua run: --max-mailbox must be >= 0")
+		return exitUsage
+	}
+	script := fs.Arg(0)
+	if st, err := os.Stat(script); err != nil {
+		fmt.Fprintf(c.stderr, "dlua run: %s\n", describeOpenError(script, err))
+		return exitUsage
+	} else if st.IsDir() {
+		fmt.Fprintf(c.stderr, "dlua run: %s is a directory\n", script)
+		return exitUsage
+	}
+	tuneGC()
+	node := proc.NewNode(proc.Config{})
+	host := luahost.New(luahost.Config{
+		Node:   node,
+		Stdin:  c.stdin,
+		Stdout: c.stdout,
+		Stderr: c.stderr,
+		Limits: luahost.Limits{
+			MaxInstructions: o.maxInstructions,
+			MaxMailbox:      o.maxMailbox,
+			AllowEnv:        o.allowEnv,
+			AllowRead:       o.allowRead,
+		},
+	})
+	err := host.RunScript(context.Background(), script, fs.Args()[1:])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = node.Shutdown(ctx, proc.Killed)
+	host.Flush()
+	return c.report(err)
+}
+
+// report prints how a script ended and returns the exit status.
+func (c *cli) report(err error) int {
+	var exit *luahost.ExitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &exit):
+		fmt.Fprintf(c.stderr, "dlua: %s\n", exit.Error())
+		if exit.Traceback != "" {
+			fmt.Fprintln(c.stderr, exit.Traceback)
+		}
+	default:
+		fmt.Fprintf(c.stderr, "dlua: %s\n", err)
+	}
+	return exitError
+}
+
+func describeOpenError(path string, err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return path + ": no such file"
+	case errors.Is(err, os.ErrPermission):
+		return path + ": permission denied"
+	}
+	return err.Error()
+}
+
+// tuneGC trades memory for spawn speed unless GOGC says otherwise: every
+// process allocates its state at once, and the default collector paces
+// itself too tightly for that (see BENCHMARKS.md).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+}

@@ -1,0 +1,530 @@
+package luahost
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/dlua/dlua/proc"
+)
+
+var errStopped = errors.New("process exiting")
+
+// procFuncs are the functions of the proc module.
+var procFuncs = map[string]lua.LGFunction{
+	"spawn":         func(L *lua.LState) int { return spawn(L, spawnOpts{}, 1) },
+	"spawn_link":    func(L *lua.LState) int { return spawn(L, spawnOpts{link: true}, 1) },
+	"spawn_monitor": func(L *lua.LState) int { return spawn(L, spawnOpts{monitor: true}, 1) },
+	"spawn_opt":     procSpawnOpt,
+	"self":          procSelf,
+	"node":          procNode,
+	"nodes":         procNodes,
+	"send":          procSend,
+	"receive":       procReceive,
+	"link":          procLink,
+	"unlink":        procUnlink,
+	"monitor":       procMonitor,
+	"demonitor":     procDemonitor,
+	"monitor_node":  procMonitorNode,
+	"exit":          procExit,
+	"trap_exit":     procTrapExit,
+	"register":      procRegister,
+	"unregister":    procUnregister,
+	"whereis":       procWhereIs,
+	"sleep":         procSleep,
+	"send_after":    procSendAfter,
+	"cancel_timer":  procCancelTimer,
+	"info":          procInfo,
+}
+
+// aliased are the proc functions that are also globals.
+var aliased = map[string]bool{
+	"spawn": true, "spawn_link": true, "spawn_monitor": true, "send": true,
+	"receive": true, "self": true, "link": true, "unlink": true,
+	"monitor": true, "demonitor": true, "exit": true,
+}
+
+type spawnOpts struct {
+	link, monitor bool
+	name          string
+	limits        Limits
+}
+
+func procSpawnOpt(L *lua.LState) int {
+	t := L.CheckTable(1)
+	var o spawnOpts
+	var bad string
+	t.ForEach(func(k, v lua.LValue) {
+		if bad != "" {
+			return
+		}
+		key, _ := k.(lua.LString)
+		switch key {
+		case "link":
+			o.link = lua.LVAsBool(v)
+		case "monitor":
+			o.monitor = lua.LVAsBool(v)
+		case "name":
+			s, ok := v.(lua.LString)
+			if !ok || s == "" {
+				bad = "name must be a non-empty string"
+			}
+			o.name = string(s)
+		case "max_instructions":
+			n, ok := v.(lua.LNumber)
+			if !ok || n < 0 || n != lua.LNumber(math.Floor(float64(n))) {
+				bad = "max_instructions must be a whole number >= 0"
+			}
+			o.limits.MaxInstructions = uint64(n)
+		case "max_mailbox":
+			n, ok := v.(lua.LNumber)
+			if !ok || n < 0 || n != lua.LNumber(math.Floor(float64(n))) {
+				bad = "max_mailbox must be a whole number >= 0"
+			}
+			o.limits.MaxMailbox = int(n)
+		case "node":
+			if s, ok := v.(lua.LString); !ok || string(s) != stateOf(L).host.node.Name() {
+				bad = fmt.Sprintf("node %s is not connected", v.String())
+			}
+		default:
+			bad = "unknown option " + k.String()
+		}
+	})
+	if bad != "" {
+		L.ArgError(1, bad)
+	}
+	return spawn(L, o, 2)
+}
+
+// spawn starts the function at index fn with the arguments after it.
+func spawn(L *lua.LState, o spawnOpts, fn int) int {
+	s := stateOf(L)
+	var target proc.Value
+	var initial string
+	switch f := L.Get(fn).(type) {
+	case *lua.LFunction:
+		v, err := s.toValue(f, "function")
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		target = v
+		if !f.IsG {
+			initial = fmt.Sprintf("%s:%d", f.Proto.SourceName, f.Proto.LineDefined)
+		} else {
+			initial = shared.fnName[f]
+		}
+	case lua.LString:
+		target, initial = string(f), string(f)
+	default:
+		L.ArgError(fn, "function or \"module.function\" expected, got "+f.Type().String())
+	}
+	var args []proc.Value
+	if top := L.GetTop(); top > fn {
+		args = make([]proc.Value, 0, top-fn)
+		for i := fn + 1; i <= top; i++ {
+			v, err := s.toValue(L.Get(i), fmt.Sprintf("argument %d", i-fn))
+			if err != nil {
+				L.RaiseError("%s", err.Error())
+			}
+			args = append(args, v)
+		}
+	}
+	limits, err := s.limits.narrow(o.limits)
+	if err != nil {
+		L.RaiseError("spawn: %s", err.Error())
+	}
+	pid, ref, err := s.host.node.Spawn(s.p, proc.SpawnOpts{
+		Link: o.link, Monitor: o.monitor, Name: o.name,
+		MaxMailbox: limits.MaxMailbox, Initial: initial,
+	}, s.host.body(target, args, limits, s.pkgPath))
+	if err != nil {
+		L.RaiseError("spawn: %s", err.Error())
+	}
+	L.Push(s.pidValue(pid))
+	if o.monitor {
+		L.Push(s.refValue(ref))
+		return 2
+	}
+	return 1
+}
+
+// body is the body of a spawned process: it rebuilds target and args in the
+// new process's state and calls it.
+func (h *Host) body(target proc.Value, args []proc.Value, limits Limits, pkgPath string) proc.Body {
+	return func(p *proc.Process) proc.Value {
+		s := newState(h, p, limits)
+		s.pkgPath = pkgPath
+		defer s.close()
+		largs := make([]lua.LValue, len(args))
+		for i, a := range args {
+			largs[i] = s.fromValue(a)
+		}
+		switch t := target.(type) {
+		case string:
+			return s.call(gofn(func(L *lua.LState) int {
+				fn := resolveFunction(L, t)
+				L.Push(fn)
+				for _, a := range largs {
+					L.Push(a)
+				}
+				L.Call(len(largs), 0)
+				return 0
+			}), nil)
+		default:
+			fn, ok := s.fromValue(t).(*lua.LFunction)
+			if !ok {
+				return "spawn: the function cannot be rebuilt on this node"
+			}
+			return s.call(fn, largs)
+		}
+	}
+}
+
+// resolveFunction finds "module.function" with require.
+func resolveFunction(L *lua.LState, name string) lua.LValue {
+	dot := -1
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '.' {
+			dot = i
+			break
+		}
+	}
+	if dot <= 0 || dot == len(name)-1 {
+		L.RaiseError("spawn: %q is not \"module.function\"", name)
+	}
+	mod := require(L, name[:dot])
+	t, ok := mod.(*lua.LTable)
+	if !ok {
+		L.RaiseError("spawn: module %q is not a table", name[:dot])
+	}
+	fn := L.GetField(t, name[dot+1:])
+	if fn.Type() != lua.LTFunction {
+		L.RaiseError("spawn: module %q has no function %q", name[:dot], name[dot+1:])
+	}
+	return fn
+}
+
+func procSelf(L *lua.LState) int {
+	s := stateOf(L)
+	L.Push(s.pidValue(s.p.PID()))
+	return 1
+}
+
+func procNode(L *lua.LState) int {
+	L.Push(lua.LString(stateOf(L).host.node.Name()))
+	return 1
+}
+
+func procNodes(L *lua.LState) int {
+	L.Push(L.CreateTable(0, 0))
+	return 1
+}
+
+func procSend(L *lua.LState) int {
+	s := stateOf(L)
+	msg, err := s.toValue(L.Get(2), "msg")
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	switch d := L.Get(1).(type) {
+	case *lua.LUserData:
+		s.p.Send(checkPID(L, 1), msg)
+	case lua.LString:
+		if err := s.host.node.SendName(string(d), msg); err != nil {
+			L.RaiseError("send: no process is registered as %q", string(d))
+		}
+	case *lua.LTable:
+		name, ok1 := d.RawGetInt(1).(lua.LString)
+		node, ok2 := d.RawGetInt(2).(lua.LString)
+		if !ok1 || !ok2 {
+			L.ArgError(1, "{name, node} expected")
+		}
+		if string(node) == s.host.node.Name() {
+			_ = s.host.node.SendName(string(name), msg)
+		}
+		// A node this one is not connected to: the message is lost, as a
+		// message to a dead process is.
+	default:
+		L.ArgError(1, "pid, name or {name, node} expected, got "+d.Type().String())
+	}
+	return 0
+}
+
+// checkTimeout returns argument n, in seconds, as a duration: -1 for none
+// (nil or math.huge).
+func checkTimeout(L *lua.LState, n int) time.Duration {
+	switch v := L.Get(n).(type) {
+	case *lua.LNilType:
+		return -1
+	case lua.LNumber:
+		f := float64(v)
+		switch {
+		case math.IsInf(f, 1):
+			return -1
+		case f < 0 || math.IsNaN(f):
+			L.ArgError(n, "timeout must be >= 0")
+		case f > float64(math.MaxInt64)/1e9:
+			return -1
+		}
+		return time.Duration(f * 1e9)
+	default:
+		L.ArgError(n, "timeout (seconds) expected, got "+v.Type().String())
+	}
+	return 0
+}
+
+// procReceive is receive([timeout]) and receive(pattern, [timeout]).
+func procReceive(L *lua.LState) int {
+	s := stateOf(L)
+	var match func(*proc.Entry) bool
+	timeoutArg := 1
+	switch pat := L.Get(1).(type) {
+	case *lua.LFunction:
+		timeoutArg = 2
+		match = func(e *proc.Entry) bool {
+			L.Push(pat)
+			L.Push(s.local(e))
+			L.Call(1, 1)
+			ok := lua.LVAsBool(L.Get(-1))
+			L.Pop(1)
+			return ok
+		}
+	case *lua.LTable:
+		timeoutArg = 2
+		match = func(e *proc.Entry) bool {
+			msg, ok := s.local(e).(*lua.LTable)
+			if !ok {
+				return false
+			}
+			matched := true
+			pat.ForEach(func(k, want lua.LValue) {
+				if matched && !L.Equal(msg.RawGet(k), want) {
+					matched = false
+				}
+			})
+			return matched
+		}
+	case *lua.LNilType:
+		if L.GetTop() >= 2 {
+			timeoutArg = 2
+		}
+	case lua.LNumber:
+	default:
+		L.ArgError(1, "pattern (function or table) or timeout expected, got "+pat.Type().String())
+	}
+	timeout := checkTimeout(L, timeoutArg)
+	e, err := s.p.Receive(timeout, match)
+	switch {
+	case err == nil:
+		L.Push(s.local(&e))
+		return 1
+	case errors.Is(err, proc.ErrTimeout):
+		L.Push(lua.LNil)
+		L.Push(lua.LString("timeout"))
+		return 2
+	default:
+		L.RaiseError("%s", err.Error())
+		return 0
+	}
+}
+
+// local returns the message of e as a value of this process, converting
+// it once.
+func (s *state) local(e *proc.Entry) lua.LValue {
+	if e.Local == nil {
+		e.Local = s.fromValue(e.V)
+	}
+	return e.Local.(lua.LValue)
+}
+
+func procLink(L *lua.LState) int {
+	stateOf(L).p.Link(checkPID(L, 1))
+	return 0
+}
+
+func procUnlink(L *lua.LState) int {
+	stateOf(L).p.Unlink(checkPID(L, 1))
+	return 0
+}
+
+func procMonitor(L *lua.LState) int {
+	s := stateOf(L)
+	L.Push(s.refValue(s.p.Monitor(checkPID(L, 1))))
+	return 1
+}
+
+func procDemonitor(L *lua.LState) int {
+	L.Push(lua.LBool(stateOf(L).p.Demonitor(checkRef(L, 1))))
+	return 1
+}
+
+func procMonitorNode(L *lua.LState) int {
+	s := stateOf(L)
+	name := L.CheckString(1)
+	if name != s.host.node.Name() {
+		// Not connected: the node is as good as down already.
+		s.p.Send(s.p.PID(), &proc.Table{Hash: []proc.Field{{Key: "tag", Val: "nodedown"}, {Key: "node", Val: name}}})
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// procExit is exit([reason]) for the caller and exit(pid, reason) for
+// another process.
+func procExit(L *lua.LState) int {
+	s := stateOf(L)
+	if L.GetTop() >= 2 {
+		pid := checkPID(L, 1)
+		reason, err := s.toValue(L.Get(2), "reason")
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		s.p.Exit(pid, reason)
+		return 0
+	}
+	var reason proc.Value = proc.Normal
+	if L.GetTop() == 1 {
+		v, err := s.toValue(L.Get(1), "reason")
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		reason = v
+	}
+	// The process ends: every instruction from here raises, so no pcall
+	// can keep it alive.
+	s.stop(reason)
+	L.RaiseError("%s", errStopped.Error())
+	return 0
+}
+
+func procTrapExit(L *lua.LState) int {
+	L.Push(lua.LBool(stateOf(L).p.TrapExit(L.CheckBool(1))))
+	return 1
+}
+
+func procRegister(L *lua.LState) int {
+	s := stateOf(L)
+	name := L.CheckString(1)
+	pid := s.p.PID()
+	if L.GetTop() >= 2 {
+		pid = checkPID(L, 2)
+	}
+	if err := s.host.node.Register(name, pid); err != nil {
+		switch {
+		case errors.Is(err, proc.ErrNameTaken):
+			L.RaiseError("register: name %q is already registered", name)
+		case errors.Is(err, proc.ErrAlreadyNamed):
+			L.RaiseError("register: %s already has a name", pid)
+		case errors.Is(err, proc.ErrNoProc):
+			L.RaiseError("register: %s is not alive", pid)
+		default:
+			L.RaiseError("register: %s", err.Error())
+		}
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+func procUnregister(L *lua.LState) int {
+	L.Push(lua.LBool(stateOf(L).host.node.Unregister(L.CheckString(1))))
+	return 1
+}
+
+func procWhereIs(L *lua.LState) int {
+	s := stateOf(L)
+	if pid, ok := s.host.node.WhereIs(L.CheckString(1)); ok {
+		L.Push(s.pidValue(pid))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
+func procSleep(L *lua.LState) int {
+	s := stateOf(L)
+	d := checkTimeout(L, 1)
+	if d < 0 {
+		L.ArgError(1, "sleep needs a finite number of seconds")
+	}
+	if err := s.p.Sleep(d); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	return 0
+}
+
+func procSendAfter(L *lua.LState) int {
+	s := stateOf(L)
+	d := checkTimeout(L, 1)
+	if d < 0 {
+		L.ArgError(1, "send_after needs a finite number of seconds")
+	}
+	msg, err := s.toValue(L.Get(3), "msg")
+	if err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	var ref proc.Ref
+	switch dest := L.Get(2).(type) {
+	case lua.LString:
+		ref = s.host.node.SendNameAfter(d, string(dest), msg)
+	default:
+		ref = s.host.node.SendAfter(d, checkPID(L, 2), msg)
+	}
+	L.Push(s.refValue(ref))
+	return 1
+}
+
+func procCancelTimer(L *lua.LState) int {
+	L.Push(lua.LBool(stateOf(L).host.node.CancelTimer(checkRef(L, 1))))
+	return 1
+}
+
+func procInfo(L *lua.LState) int {
+	s := stateOf(L)
+	pid := s.p.PID()
+	if L.GetTop() >= 1 {
+		pid = checkPID(L, 1)
+	}
+	if pid == s.p.PID() {
+		s.publish()
+	}
+	in, ok := s.host.node.Info(pid)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	t := L.CreateTable(0, 12)
+	t.RawSetString("pid", s.pidValue(in.PID))
+	t.RawSetString("status", lua.LString(in.Status.String()))
+	if in.Name != "" {
+		t.RawSetString("name", lua.LString(in.Name))
+	}
+	if !in.Parent.IsZero() {
+		t.RawSetString("parent", s.pidValue(in.Parent))
+	}
+	pids := func(list []proc.PID) *lua.LTable {
+		lt := L.CreateTable(len(list), 0)
+		for _, p := range list {
+			lt.Append(s.pidValue(p))
+		}
+		return lt
+	}
+	t.RawSetString("links", pids(in.Links))
+	t.RawSetString("monitors", pids(in.Monitors))
+	t.RawSetString("monitored_by", pids(in.MonitoredBy))
+	t.RawSetString("mailbox", lua.LNumber(in.Mailbox))
+	t.RawSetString("memory", lua.LNumber(in.Memory))
+	t.RawSetString("instructions", lua.LNumber(in.Instructions))
+	t.RawSetString("node", lua.LString(in.PID.Node))
+	t.RawSetString("trap_exit", lua.LBool(in.TrapExit))
+	if in.Initial != "" {
+		t.RawSetString("initial", lua.LString(in.Initial))
+	}
+	if in.Status == proc.Exited {
+		t.RawSetString("reason", s.fromValue(in.Reason))
+	}
+	L.Push(t)
+	return 1
+}

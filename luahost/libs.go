@@ -1,0 +1,520 @@
+package luahost
+
+import (
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// How the libraries reach a process
+//
+// Building the standard library tables costs ~25 KB and ~30 µs per state,
+// more than the rest of a process. So every library exists once, built at
+// start-up into tables that no state ever writes ("shared"), and a process
+// sees them through small per-state stand-ins:
+//
+//   - The globals table of a process starts empty. Its metatable (shared)
+//     has __index = the shared base table (print, pairs, spawn, ...), whose
+//     own metatable resolves the library names (string, table, proc, ...,
+//     _G) to the process's stand-ins, made on first use and then stored in
+//     the globals.
+//   - A stand-in is an empty table whose metatable (shared) has __index =
+//     the shared library. Reads cost two extra table lookups and no call.
+//   - The first write to a stand-in (string.trim = f) and any raw or
+//     reflective access (pairs, next, rawget, rawset, getmetatable,
+//     setmetatable) first "materializes" it: the library's fields are
+//     copied into it and its metatable removed; from then on it is an
+//     ordinary table owned by the process.
+//   - Each process has its own string metatable, whose __index is its
+//     string stand-in: functions added to string work as methods, and
+//     getmetatable("").__index == string.
+//
+// Shared Go functions are only ever read; the paths by which Lua could
+// reach a shared table (getmetatable, getfenv of a Go function) are
+// closed. What Lua can still tell: rawequal(string.format, ...) across
+// processes is moot (functions cannot be compared across states), and
+// library functions are the same objects in every process.
+
+type libID int
+
+const (
+	libString libID = iota
+	libTable
+	libMath
+	libOS
+	libIO
+	libCoroutine
+	libDebug
+	libProc
+	libPackage
+	numLibs
+)
+
+// globalLibs are the libraries that are globals, by name.
+var globalLibs = map[string]libID{
+	"string": libString, "table": libTable, "math": libMath, "os": libOS,
+	"io": libIO, "coroutine": libCoroutine, "debug": libDebug, "proc": libProc,
+	"package": libPackage,
+}
+
+// sharedLibs are the read-only tables and functions every state uses.
+type sharedLibs struct {
+	base        *lua.LTable // base functions and the process builtins
+	globalsMeta *lua.LTable // metatable of every process's globals
+	lib         [numLibs]*lua.LTable
+	libMeta     [numLibs]*lua.LTable
+	standin     map[*lua.LTable]libID // stand-in metatables; -1: the globals'
+
+	// builtins that can be sent: shared Go functions travel by name
+	fnName map[*lua.LFunction]string
+	byName map[string]*lua.LFunction
+
+	next      *lua.LFunction // the plain next, returned by pairs
+	traceback *lua.LFunction
+	ioFile    *lua.LTable // metatable of io.stdout and io.stderr
+	pidMeta   *lua.LTable
+	refMeta   *lua.LTable
+}
+
+var (
+	shared     *sharedLibs
+	sharedOnce sync.Once
+)
+
+const globalsID libID = -1
+
+// gofn makes a shared Go function. Its Env is an empty table that no Lua
+// code can reach (getfenv answers with the caller's globals instead).
+func gofn(f lua.LGFunction) *lua.LFunction {
+	return &lua.LFunction{IsG: true, GFunction: f, Env: unreachableEnv}
+}
+
+var unreachableEnv = &lua.LTable{Metatable: lua.LNil}
+
+func initShared() {
+	sharedOnce.Do(func() { shared = buildShared() })
+}
+
+func buildShared() *sharedLibs {
+	sh := &sharedLibs{
+		standin: make(map[*lua.LTable]libID),
+		fnName:  make(map[*lua.LFunction]string),
+		byName:  make(map[string]*lua.LFunction),
+	}
+	// A template state lends gopher-lua's library functions. Only those
+	// that do not use the environment of the state that made them are kept.
+	T := lua.NewState()
+	defer T.Close()
+	from := func(lib string) *lua.LTable {
+		if lib == "" {
+			return T.G.Global
+		}
+		return T.GetGlobal(lib).(*lua.LTable)
+	}
+	newTable := func(n int) *lua.LTable { return T.CreateTable(0, n) }
+
+	add := func(t *lua.LTable, prefix, name string, fn *lua.LFunction) {
+		t.RawSetString(name, fn)
+		full := name
+		if prefix != "" {
+			full = prefix + "." + name
+		}
+		if _, dup := sh.fnName[fn]; !dup {
+			sh.fnName[fn] = full
+		}
+		sh.byName[full] = fn
+	}
+	borrow := func(t *lua.LTable, lib, prefix string, names ...string) {
+		src := from(lib)
+		for _, n := range names {
+			fn, ok := src.RawGetString(n).(*lua.LFunction)
+			if !ok {
+				panic("luahost: gopher-lua has no " + lib + "." + n)
+			}
+			add(t, prefix, n, fn)
+		}
+	}
+
+	base := newTable(64)
+	borrow(base, "", "", "assert", "error", "ipairs", "pcall", "rawequal",
+		"select", "tonumber", "tostring", "type", "unpack", "xpcall", "setfenv")
+	base.RawSetString("_VERSION", lua.LString(lua.LuaVersion))
+	sh.next = from("").RawGetString("next").(*lua.LFunction)
+	for name, f := range baseFuncs {
+		add(base, "", name, gofn(f))
+	}
+
+	sh.lib[libString] = newTable(16)
+	borrow(sh.lib[libString], "string", "string", "byte", "char", "find", "format", "gmatch",
+		"gsub", "len", "lower", "match", "rep", "reverse", "sub", "upper")
+	sh.lib[libTable] = newTable(8)
+	borrow(sh.lib[libTable], "table", "table", "concat", "insert", "maxn", "remove", "sort", "getn")
+	sh.lib[libMath] = newTable(32)
+	borrow(sh.lib[libMath], "math", "math", "abs", "acos", "asin", "atan", "atan2", "ceil", "cos",
+		"cosh", "deg", "exp", "floor", "fmod", "frexp", "ldexp", "log", "log10", "max", "min",
+		"modf", "pow", "rad", "sin", "sinh", "sqrt", "tan", "tanh")
+	sh.lib[libMath].RawSetString("pi", from("math").RawGetString("pi"))
+	sh.lib[libMath].RawSetString("huge", from("math").RawGetString("huge"))
+	add(sh.lib[libMath], "math", "random", gofn(mathRandom))
+	add(sh.lib[libMath], "math", "randomseed", gofn(mathRandomSeed))
+	sh.lib[libOS] = newTable(8)
+	borrow(sh.lib[libOS], "os", "os", "clock", "date", "difftime", "time")
+	add(sh.lib[libOS], "os", "getenv", gofn(osGetenv))
+	sh.lib[libCoroutine] = newTable(8)
+	borrow(sh.lib[libCoroutine], "coroutine", "coroutine", "resume", "yield", "status", "running")
+	origCreate := from("coroutine").RawGetString("create").(*lua.LFunction).GFunction
+	origWrap := from("coroutine").RawGetString("wrap").(*lua.LFunction).GFunction
+	add(sh.lib[libCoroutine], "coroutine", "create", gofn(func(L *lua.LState) int {
+		return bareThread(L, origCreate, func(v lua.LValue) *lua.LState { return v.(*lua.LState) })
+	}))
+	add(sh.lib[libCoroutine], "coroutine", "wrap", gofn(func(L *lua.LState) int {
+		return bareThread(L, origWrap, func(v lua.LValue) *lua.LState {
+			return v.(*lua.LFunction).Upvalues[0].Value().(*lua.LState)
+		})
+	}))
+	sh.lib[libDebug] = newTable(2)
+	borrow(sh.lib[libDebug], "debug", "debug", "getinfo", "traceback")
+	sh.traceback = sh.lib[libDebug].RawGetString("traceback").(*lua.LFunction)
+
+	sh.ioFile = newTable(3)
+	fileMethods := newTable(2)
+	add(fileMethods, "file", "write", gofn(fileWrite))
+	add(fileMethods, "file", "flush", gofn(fileFlush))
+	sh.ioFile.RawSetString("__index", fileMethods)
+	sh.ioFile.RawSetString("__metatable", lua.LString("file"))
+	sh.ioFile.RawSetString("__tostring", gofn(fileToString))
+	sh.lib[libIO] = newTable(8)
+	add(sh.lib[libIO], "io", "write", gofn(ioWrite))
+	add(sh.lib[libIO], "io", "read", gofn(ioRead))
+	sh.lib[libIO].RawSetString("stdout", &lua.LUserData{Value: streamStdout, Metatable: sh.ioFile, Env: unreachableEnv})
+	sh.lib[libIO].RawSetString("stderr", &lua.LUserData{Value: streamStderr, Metatable: sh.ioFile, Env: unreachableEnv})
+
+	sh.lib[libProc] = newTable(32)
+	for name, f := range procFuncs {
+		fn := gofn(f)
+		add(sh.lib[libProc], "proc", name, fn)
+		if aliased[name] {
+			add(base, "", name, fn)
+		}
+	}
+	sh.lib[libPackage] = newTable(4)
+	sh.lib[libPackage].RawSetString("config", lua.LString("/\n;\n?\n!\n-"))
+
+	sh.pidMeta = newTable(4)
+	sh.pidMeta.RawSetString("__tostring", gofn(pidToString))
+	sh.pidMeta.RawSetString("__eq", gofn(pidEq))
+	sh.pidMeta.RawSetString("__metatable", lua.LString("pid"))
+	sh.refMeta = newTable(4)
+	sh.refMeta.RawSetString("__tostring", gofn(pidToString))
+	sh.refMeta.RawSetString("__eq", gofn(pidEq))
+	sh.refMeta.RawSetString("__metatable", lua.LString("ref"))
+
+	for id := range numLibs {
+		mt := newTable(2)
+		mt.RawSetString("__index", sh.lib[id])
+		mt.RawSetString("__newindex", gofn(materializeSet))
+		sh.libMeta[id] = mt
+		sh.standin[mt] = id
+	}
+	// The base table's own metatable resolves library names per process.
+	baseMeta := newTable(1)
+	baseMeta.RawSetString("__index", gofn(libIndex))
+	base.Metatable = baseMeta
+	sh.base = base
+	sh.globalsMeta = newTable(2)
+	sh.globalsMeta.RawSetString("__index", base)
+	sh.globalsMeta.RawSetString("__newindex", gofn(globalsNewIndex))
+	sh.standin[sh.globalsMeta] = globalsID
+	return sh
+}
+
+// bareThread runs a coroutine constructor with the context set aside, so
+// that gopher-lua does not wrap it in a cancelable context of its own (a
+// goroutine per coroutine), then gives the new thread the process's state
+// as context: its instructions are counted and a kill stops it too.
+func bareThread(L *lua.LState, make lua.LGFunction, thread func(lua.LValue) *lua.LState) int {
+	ctx := L.RemoveContext()
+	n := make(L)
+	L.SetContext(ctx)
+	thread(L.Get(-1)).SetContext(ctx)
+	return n
+}
+
+// lib returns the process's stand-in of library id, making it on first use.
+func (s *state) lib(id libID) *lua.LTable {
+	if t := s.libs[id]; t != nil {
+		return t
+	}
+	t := s.L.CreateTable(0, 0)
+	t.Metatable = shared.libMeta[id]
+	s.libs[id] = t
+	switch id {
+	case libPackage:
+		loaded := s.L.CreateTable(0, 8)
+		t.RawSetString("loaded", loaded)
+		t.RawSetString("preload", s.L.CreateTable(0, 0))
+		t.RawSetString("path", lua.LString(s.pkgPath))
+		for name, lid := range globalLibs {
+			if !s.deleted[lid] {
+				loaded.RawSetString(name, s.lib(lid))
+			}
+		}
+		loaded.RawSetString("_G", s.globals)
+	}
+	return t
+}
+
+// libIndex resolves a global that is neither the process's own nor a base
+// function: the library names and _G.
+func libIndex(L *lua.LState) int {
+	key, ok := L.Get(2).(lua.LString)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	s := stateOf(L)
+	if key == "_G" {
+		s.globals.RawSetString("_G", s.globals)
+		L.Push(s.globals)
+		return 1
+	}
+	id, ok := globalLibs[string(key)]
+	if !ok || s.deleted[id] {
+		L.Push(lua.LNil)
+		return 1
+	}
+	t := s.lib(id)
+	s.globals.RawSetString(string(key), t)
+	L.Push(t)
+	return 1
+}
+
+// globalsNewIndex runs when a script sets a global that its globals table
+// does not hold yet.
+func globalsNewIndex(L *lua.LState) int {
+	t, k, v := L.CheckTable(1), L.CheckAny(2), L.CheckAny(3)
+	if v == lua.LNil {
+		s := stateOf(L)
+		if name, ok := k.(lua.LString); ok {
+			if id, lib := globalLibs[string(name)]; lib {
+				s.deleted[id] = true
+				t.RawSet(k, v)
+				return 0
+			}
+		}
+		if shared.base.RawGet(k) != lua.LNil {
+			materialize(L, t)
+		}
+	}
+	t.RawSet(k, v)
+	return 0
+}
+
+// materializeSet is the __newindex of a library stand-in.
+func materializeSet(L *lua.LState) int {
+	t := L.CheckTable(1)
+	materialize(L, t)
+	t.RawSet(L.CheckAny(2), L.CheckAny(3))
+	return 0
+}
+
+// materialize turns a stand-in into an ordinary table holding its own
+// copy of the library. It does nothing to other tables.
+func materialize(L *lua.LState, t *lua.LTable) {
+	mt, ok := t.Metatable.(*lua.LTable)
+	if !ok {
+		return
+	}
+	id, ok := shared.standin[mt]
+	if !ok {
+		return
+	}
+	t.Metatable = lua.LNil
+	copyMissing := func(src *lua.LTable) {
+		src.ForEach(func(k, v lua.LValue) {
+			if t.RawGet(k) == lua.LNil {
+				t.RawSet(k, v)
+			}
+		})
+	}
+	if id != globalsID {
+		copyMissing(shared.lib[id])
+		return
+	}
+	s := stateOf(L)
+	copyMissing(shared.base)
+	for name, lid := range globalLibs {
+		if !s.deleted[lid] && t.RawGetString(name) == lua.LNil {
+			t.RawSetString(name, s.lib(lid))
+		}
+	}
+	if t.RawGetString("_G") == lua.LNil {
+		t.RawSetString("_G", s.globals)
+	}
+}
+
+// materialized returns t after materializing it if it is a stand-in.
+func materialized(L *lua.LState, t *lua.LTable) *lua.LTable {
+	if t.Metatable != lua.LNil {
+		materialize(L, t)
+	}
+	return t
+}
+
+// baseFuncs are the base functions dlua defines itself: those that must see
+// through stand-ins, and those that touch the host.
+var baseFuncs = map[string]lua.LGFunction{
+	"next": func(L *lua.LState) int {
+		tb := materialized(L, L.CheckTable(1))
+		k, v := tb.Next(L.Get(2))
+		if k == lua.LNil {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(k)
+		L.Push(v)
+		return 2
+	},
+	"pairs": func(L *lua.LState) int {
+		tb := materialized(L, L.CheckTable(1))
+		L.Push(shared.next)
+		L.Push(tb)
+		L.Push(lua.LNil)
+		return 3
+	},
+	"rawget": func(L *lua.LState) int {
+		L.Push(materialized(L, L.CheckTable(1)).RawGet(L.CheckAny(2)))
+		return 1
+	},
+	"rawset": func(L *lua.LState) int {
+		tb := materialized(L, L.CheckTable(1))
+		k := L.CheckAny(2)
+		if k == lua.LNil {
+			L.ArgError(2, "table index is nil")
+		}
+		tb.RawSet(k, L.CheckAny(3))
+		L.SetTop(1)
+		return 1
+	},
+	"getmetatable": func(L *lua.LState) int {
+		v := L.CheckAny(1)
+		if t, ok := v.(*lua.LTable); ok {
+			materialized(L, t)
+		}
+		L.Push(L.GetMetatable(v))
+		return 1
+	},
+	"setmetatable": func(L *lua.LState) int {
+		t := materialized(L, L.CheckTable(1))
+		L.CheckTypes(2, lua.LTNil, lua.LTTable)
+		if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__metatable") != lua.LNil {
+			L.RaiseError("cannot change a protected metatable")
+		}
+		t.Metatable = L.Get(2)
+		L.SetTop(1)
+		return 1
+	},
+	"getfenv": func(L *lua.LState) int {
+		var fn lua.LValue
+		switch v := L.Get(1).(type) {
+		case *lua.LFunction:
+			fn = v
+		case *lua.LNilType, lua.LNumber:
+			level := L.OptInt(1, 1)
+			if level == 0 {
+				L.Push(L.Env)
+				return 1
+			}
+			dbg, ok := L.GetStack(level)
+			if !ok {
+				L.ArgError(1, "invalid level")
+			}
+			fn, _ = L.GetInfo("f", dbg, lua.LNil)
+		default:
+			L.ArgError(1, "function or level expected")
+		}
+		if f, ok := fn.(*lua.LFunction); ok && !f.IsG {
+			L.Push(f.Env)
+		} else {
+			L.Push(L.Env)
+		}
+		return 1
+	},
+	"collectgarbage": func(L *lua.LState) int {
+		// The Go collector is shared by every process: a process may ask
+		// how much it holds, but never stop the world for the others.
+		switch L.OptString(1, "collect") {
+		case "count":
+			L.Push(lua.LNumber(float64(stateOf(L).memoryEstimate()) / 1024))
+		default:
+			L.Push(lua.LNumber(0))
+		}
+		return 1
+	},
+	"print":      basePrint,
+	"load":       baseLoad,
+	"loadstring": baseLoadString,
+	"require":    baseRequire,
+	"loadfile":   baseLoadFile,
+	"dofile":     baseDoFile,
+}
+
+func mathRandom(L *lua.LState) int {
+	s := stateOf(L)
+	if s.rng == nil {
+		s.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	switch L.GetTop() {
+	case 0:
+		L.Push(lua.LNumber(s.rng.Float64()))
+	case 1:
+		n := L.CheckInt(1)
+		if n < 1 {
+			L.ArgError(1, "interval is empty")
+		}
+		L.Push(lua.LNumber(s.rng.IntN(n) + 1))
+	default:
+		lo, hi := L.CheckInt(1), L.CheckInt(2)
+		if lo > hi {
+			L.ArgError(2, "interval is empty")
+		}
+		L.Push(lua.LNumber(lo + s.rng.IntN(hi-lo+1)))
+	}
+	return 1
+}
+
+func mathRandomSeed(L *lua.LState) int {
+	seed := uint64(L.CheckNumber(1))
+	stateOf(L).rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return 0
+}
+
+func osGetenv(L *lua.LState) int {
+	name := L.CheckString(1)
+	s := stateOf(L)
+	for _, allowed := range s.limits.AllowEnv {
+		if allowed == name {
+			if v, ok := os.LookupEnv(name); ok {
+				L.Push(lua.LString(v))
+				return 1
+			}
+		}
+	}
+	L.Push(lua.LNil)
+	return 1
+}
+
+// trimTraceback drops gopher-lua's Go frames from a traceback.
+func trimTraceback(tb string) string {
+	var keep []string
+	for _, line := range strings.Split(tb, "\n") {
+		if strings.TrimSpace(line) == "[G]: ?" {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return strings.Join(keep, "\n")
+}

@@ -1,0 +1,183 @@
+package luahost
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// canRead reports whether the process may load the file at path: it must
+// lie, once ".." and symbolic links are resolved, inside an allowed folder.
+func (s *state) canRead(path string) bool {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	real, err = filepath.Abs(real)
+	if err != nil {
+		return false
+	}
+	for _, dir := range s.limits.AllowRead {
+		root, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			continue
+		}
+		if root, err = filepath.Abs(root); err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(root, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// loadFile compiles the file at path for this process, if it may read it.
+func (s *state) loadFile(path string) (*lua.LFunction, string) {
+	if !s.canRead(path) {
+		if _, err := os.Stat(path); err != nil {
+			return nil, "cannot open " + path
+		}
+		return nil, "cannot open " + path + ": not in a folder this process may read"
+	}
+	proto, err := s.host.compileFile(path)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return s.L.NewFunctionFromProto(proto), ""
+}
+
+func baseLoadFile(L *lua.LState) int {
+	fn, msg := stateOf(L).loadFile(L.CheckString(1))
+	if fn == nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(msg))
+		return 2
+	}
+	L.Push(fn)
+	return 1
+}
+
+func baseDoFile(L *lua.LState) int {
+	fn, msg := stateOf(L).loadFile(L.CheckString(1))
+	if fn == nil {
+		L.RaiseError("%s", msg)
+	}
+	top := L.GetTop()
+	L.Push(fn)
+	L.Call(0, lua.MultRet)
+	return L.GetTop() - top
+}
+
+// loadChunk compiles Lua source for load and loadstring.
+func loadChunk(L *lua.LState, src, name string) int {
+	proto, err := compile(src, name)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(err.Error()))
+		return 2
+	}
+	L.Push(L.NewFunctionFromProto(proto))
+	return 1
+}
+
+func baseLoadString(L *lua.LState) int {
+	src := L.CheckString(1)
+	return loadChunk(L, src, L.OptString(2, src))
+}
+
+// baseLoad is load(string|function, [chunkname]).
+func baseLoad(L *lua.LState) int {
+	switch v := L.Get(1).(type) {
+	case lua.LString:
+		return loadChunk(L, string(v), L.OptString(2, string(v)))
+	case *lua.LFunction:
+		var b strings.Builder
+		for {
+			L.Push(v)
+			L.Call(0, 1)
+			piece := L.Get(-1)
+			L.Pop(1)
+			s, ok := piece.(lua.LString)
+			if !ok || s == "" {
+				if piece != lua.LNil && !ok {
+					L.Push(lua.LNil)
+					L.Push(lua.LString("reader function must return a string"))
+					return 2
+				}
+				break
+			}
+			b.WriteString(string(s))
+		}
+		return loadChunk(L, b.String(), L.OptString(2, "=(load)"))
+	default:
+		L.ArgError(1, "string or function expected")
+		return 0
+	}
+}
+
+func baseRequire(L *lua.LState) int {
+	L.Push(require(L, L.CheckString(1)))
+	return 1
+}
+
+// require loads module name as Lua 5.1 does: package.loaded, then
+// package.preload, then the files of package.path that the process may read.
+func require(L *lua.LState, name string) lua.LValue {
+	s := stateOf(L)
+	if name == "proc" {
+		return s.lib(libProc)
+	}
+	pkg := s.lib(libPackage)
+	loaded, ok := pkg.RawGetString("loaded").(*lua.LTable)
+	if !ok {
+		L.RaiseError("package.loaded must be a table")
+	}
+	if v := loaded.RawGetString(name); v != lua.LNil {
+		return v
+	}
+	var tried []string
+	var loader lua.LValue = lua.LNil
+	if pre, ok := pkg.RawGetString("preload").(*lua.LTable); ok {
+		loader = pre.RawGetString(name)
+	}
+	tried = append(tried, "no field package.preload['"+name+"']")
+	if loader == lua.LNil {
+		path, _ := L.GetField(pkg, "path").(lua.LString)
+		file := strings.ReplaceAll(name, ".", string(filepath.Separator))
+		for _, tmpl := range strings.Split(string(path), ";") {
+			if tmpl == "" {
+				continue
+			}
+			candidate := strings.ReplaceAll(tmpl, "?", file)
+			if _, err := os.Stat(candidate); err != nil {
+				tried = append(tried, "no file '"+candidate+"'")
+				continue
+			}
+			fn, msg := s.loadFile(candidate)
+			if fn == nil {
+				L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, candidate, msg)
+			}
+			loader = fn
+			break
+		}
+	}
+	if loader == lua.LNil {
+		L.RaiseError("module '%s' not found:\n\t%s", name, strings.Join(tried, "\n\t"))
+	}
+	L.Push(loader)
+	L.Push(lua.LString(name))
+	L.Call(1, 1)
+	result := L.Get(-1)
+	L.Pop(1)
+	if result != lua.LNil {
+		loaded.RawSetString(name, result)
+	}
+	if v := loaded.RawGetString(name); v != lua.LNil {
+		return v
+	}
+	loaded.RawSetString(name, lua.LTrue)
+	return lua.LTrue
+}

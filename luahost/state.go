@@ -1,0 +1,143 @@
+package luahost
+
+import (
+	"math/rand/v2"
+	"time"
+	"weak"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/dlua/dlua/proc"
+)
+
+// closedChan is what Done returns once a process must stop.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// state is one process's Lua side: its LState and everything the builtins
+// need about the process. It is also the LState's context.Context: the VM
+// calls Done once per instruction, which is where instructions are counted
+// and where a kill or an exceeded budget stops a running script.
+//
+// Only the process's goroutine touches a state.
+type state struct {
+	host   *Host
+	p      *proc.Process
+	L      *lua.LState
+	limits Limits
+
+	count    uint64 // VM instructions executed
+	budget   uint64 // instructions the process may execute
+	stopping bool   // proc.exit or a limit: Done reports done from now on
+	reason   proc.Value
+	trace    string // traceback of the error that ended the process
+
+	globals *lua.LTable
+	libs    [numLibs]*lua.LTable // per-state stand-ins, made on first use
+	deleted [numLibs]bool        // library globals set to nil by the script
+	strMeta *lua.LTable
+
+	pids map[proc.PID]weak.Pointer[lua.LUserData]
+	refs map[proc.Ref]weak.Pointer[lua.LUserData]
+	// interned entries at which the maps are next swept of dead entries
+	pidSweep, refSweep int
+
+	rng     *rand.Rand
+	pkgPath string // package.path of the process, inherited from its spawner
+}
+
+// Deadline implements context.Context; a process has none.
+func (s *state) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// Value implements context.Context.
+func (s *state) Value(key any) any { return nil }
+
+// Done implements context.Context. The VM calls it before every
+// instruction, so it is kept to a counter, a plain load and two compares.
+func (s *state) Done() <-chan struct{} {
+	s.count++
+	if s.count > s.budget && !s.stopping {
+		s.stop(proc.InstructionLimit)
+	}
+	if s.count&1023 == 0 {
+		s.publish()
+	}
+	if s.stopping || s.p.Killed() {
+		return closedChan
+	}
+	return nil
+}
+
+// Err implements context.Context: the message the VM raises once Done is
+// closed. The process's real exit reason is kept apart (stop, or the
+// signal's reason inside proc).
+func (s *state) Err() error {
+	if s.p.Killed() {
+		return proc.ErrKilled
+	}
+	return errStopped
+}
+
+// stop makes the process end with reason at its next instruction, however
+// deep in pcalls it is.
+func (s *state) stop(reason proc.Value) {
+	s.stopping = true
+	s.reason = reason
+}
+
+// publish makes the counters visible to inspection.
+func (s *state) publish() {
+	s.p.SetStats(s.count, s.memoryEstimate())
+}
+
+// memoryEstimate is a coarse estimate of the process's Lua heap: the lean
+// state and its stand-ins, plus what the value stack holds.
+func (s *state) memoryEstimate() int64 {
+	return baseStateBytes + int64(s.L.GetTop())*16
+}
+
+// baseStateBytes is the measured size of an idle process (see
+// BENCHMARKS.md), LState and goroutine included.
+const baseStateBytes = 12 << 10
+
+// stateOf returns the state of a process's LState or of one of its
+// coroutines.
+func stateOf(L *lua.LState) *state {
+	return L.Context().(*state)
+}
+
+// options are the LState options of every process: a small value stack that
+// grows on demand, and a call stack that grows in segments.
+var options = lua.Options{
+	SkipOpenLibs:        true,
+	RegistrySize:        128, // smaller silently becomes 5,120 slots
+	RegistryMaxSize:     1 << 20,
+	RegistryGrowStep:    128,
+	CallStackSize:       1000,
+	MinimizeStackMemory: true,
+}
+
+// newState makes the lean, sandboxed Lua state of a process.
+func newState(h *Host, p *proc.Process, limits Limits) *state {
+	L := lua.NewState(options)
+	s := &state{host: h, p: p, L: L, limits: limits}
+	s.budget = ^uint64(0)
+	if limits.MaxInstructions > 0 {
+		s.budget = limits.MaxInstructions
+	}
+	// NewState pre-sizes the globals for 64 keys and the registry for 32:
+	// most processes set a few globals and never touch the registry.
+	g := L.CreateTable(0, 0)
+	g.Metatable = shared.globalsMeta
+	L.G.Global, L.Env, s.globals = g, g, g
+	L.G.Registry = L.CreateTable(0, 0)
+	s.strMeta = L.CreateTable(0, 1)
+	s.strMeta.RawSetString("__index", s.lib(libString))
+	L.SetMetatable(lua.LString(""), s.strMeta)
+	L.SetContext(s)
+	return s
+}
+
+func (s *state) close() {
+	s.p.SetStats(s.count, 0)
+	s.L.Close()
+}

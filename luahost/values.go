@@ -1,0 +1,492 @@
+package luahost
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"weak"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/dlua/dlua/proc"
+)
+
+// Copying values between processes
+//
+// A value leaves a process as a proc.Value (toValue) and enters another
+// as a fresh Lua value (fromValue); nothing is shared but Go strings and
+// compiled function prototypes, which are immutable. Tables keep their
+// shape, cycles and shared subtables included. A Lua function travels as
+// its prototype and its upvalues, copied by value; a library function
+// travels by name. Metatables are not copied: a message is plain data.
+
+// copyError is a value that cannot be copied; path says where it is.
+type copyError struct {
+	path []string // innermost first
+	what string
+}
+
+func (e *copyError) Error() string {
+	var b strings.Builder
+	for i := len(e.path) - 1; i >= 0; i-- {
+		b.WriteString(e.path[i])
+	}
+	b.WriteString(": cannot send ")
+	b.WriteString(e.what)
+	return b.String()
+}
+
+// maxCopyDepth bounds the nesting of a copied value, so that a hostile
+// structure cannot exhaust the Go stack.
+const maxCopyDepth = 200
+
+type toCopier struct {
+	s *state
+	// The first table copied is remembered apart, so that the common
+	// message (one flat table) needs no map.
+	first    *lua.LTable
+	firstOut *proc.Table
+	tables   map[*lua.LTable]*proc.Table
+	funcs    map[*lua.LFunction]*proc.Func
+}
+
+// toValue copies v out of the process. root names v in error messages.
+func (s *state) toValue(v lua.LValue, root string) (proc.Value, error) {
+	switch v := v.(type) {
+	case lua.LString:
+		return string(v), nil
+	case lua.LNumber:
+		return float64(v), nil
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	}
+	c := toCopier{s: s}
+	out, err := c.value(v, 0)
+	if err != nil {
+		err.path = append(err.path, root)
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *toCopier) value(v lua.LValue, depth int) (proc.Value, *copyError) {
+	switch v := v.(type) {
+	case lua.LString:
+		return string(v), nil
+	case lua.LNumber:
+		return float64(v), nil
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(v), nil
+	case *lua.LTable:
+		return c.table(v, depth)
+	case *lua.LUserData:
+		switch id := v.Value.(type) {
+		case proc.PID:
+			if v.Metatable == shared.pidMeta {
+				return id, nil
+			}
+		case proc.Ref:
+			if v.Metatable == shared.refMeta {
+				return id, nil
+			}
+		}
+		return nil, &copyError{what: "a userdata"}
+	case *lua.LFunction:
+		return c.function(v, depth)
+	case *lua.LState:
+		return nil, &copyError{what: "a coroutine"}
+	default:
+		return nil, &copyError{what: "a " + v.Type().String()}
+	}
+}
+
+func (c *toCopier) table(t *lua.LTable, depth int) (proc.Value, *copyError) {
+	if t == c.first {
+		return c.firstOut, nil
+	}
+	if out, ok := c.tables[t]; ok {
+		return out, nil
+	}
+	if depth >= maxCopyDepth {
+		return nil, &copyError{what: "a table nested more than " + strconv.Itoa(maxCopyDepth) + " deep"}
+	}
+	out := &proc.Table{}
+	if c.first == nil {
+		c.first, c.firstOut = t, out
+	} else {
+		if c.tables == nil {
+			c.tables = make(map[*lua.LTable]*proc.Table)
+		}
+		c.tables[t] = out
+	}
+	if n := t.Len(); n > 0 {
+		out.Array = make([]proc.Value, 0, n)
+	}
+	var err *copyError
+	t.ForEach(func(k, v lua.LValue) {
+		if err != nil {
+			return
+		}
+		if n, ok := k.(lua.LNumber); ok && float64(n) == float64(len(out.Array)+1) && len(out.Array) < cap(out.Array) {
+			cv, e := c.value(v, depth+1)
+			if e != nil {
+				e.path = append(e.path, "["+n.String()+"]")
+				err = e
+				return
+			}
+			out.Array = append(out.Array, cv)
+			return
+		}
+		ck, e := c.value(k, depth+1)
+		if e != nil {
+			e.path = append(e.path, "[key "+k.String()+"]")
+			err = e
+			return
+		}
+		cv, e := c.value(v, depth+1)
+		if e != nil {
+			e.path = append(e.path, keyPath(k))
+			err = e
+			return
+		}
+		out.Hash = append(out.Hash, proc.Field{Key: ck, Val: cv})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func keyPath(k lua.LValue) string {
+	switch k := k.(type) {
+	case lua.LString:
+		if isIdent(string(k)) {
+			return "." + string(k)
+		}
+		return "[" + strconv.Quote(string(k)) + "]"
+	case lua.LNumber:
+		return "[" + k.String() + "]"
+	default:
+		return "[" + k.Type().String() + "]"
+	}
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+func (c *toCopier) function(f *lua.LFunction, depth int) (proc.Value, *copyError) {
+	if out, ok := c.funcs[f]; ok {
+		return out, nil
+	}
+	if f.IsG {
+		if name, ok := shared.fnName[f]; ok {
+			return &proc.Func{Name: name}, nil
+		}
+		return nil, &copyError{what: "a Go function"}
+	}
+	if depth >= maxCopyDepth {
+		return nil, &copyError{what: "a function nested more than " + strconv.Itoa(maxCopyDepth) + " deep"}
+	}
+	if c.funcs == nil {
+		c.funcs = make(map[*lua.LFunction]*proc.Func)
+	}
+	out := &proc.Func{Code: f.Proto}
+	c.funcs[f] = out
+	if len(f.Upvalues) > 0 {
+		out.Upvalues = make([]proc.Value, len(f.Upvalues))
+		for i, uv := range f.Upvalues {
+			if uv == nil {
+				continue
+			}
+			v, err := c.value(uv.Value(), depth+1)
+			if err != nil {
+				name := "?"
+				if i < len(f.Proto.DbgUpvalues) {
+					name = f.Proto.DbgUpvalues[i]
+				}
+				err.path = append(err.path, " upvalue "+name)
+				return nil, err
+			}
+			out.Upvalues[i] = v
+		}
+	}
+	return out, nil
+}
+
+type fromCopier struct {
+	s        *state
+	first    *proc.Table
+	firstOut *lua.LTable
+	tables   map[*proc.Table]*lua.LTable
+	funcs    map[*proc.Func]*lua.LFunction
+}
+
+// fromValue makes a Lua value of this process from v.
+func (s *state) fromValue(v proc.Value) lua.LValue {
+	switch v := v.(type) {
+	case nil:
+		return lua.LNil
+	case string:
+		return lua.LString(v)
+	case float64:
+		return lua.LNumber(v)
+	case bool:
+		return lua.LBool(v)
+	case proc.PID:
+		return s.pidValue(v)
+	}
+	c := fromCopier{s: s}
+	return c.value(v)
+}
+
+func (c *fromCopier) value(v proc.Value) lua.LValue {
+	switch v := v.(type) {
+	case nil:
+		return lua.LNil
+	case string:
+		return lua.LString(v)
+	case float64:
+		return lua.LNumber(v)
+	case bool:
+		return lua.LBool(v)
+	case proc.PID:
+		return c.s.pidValue(v)
+	case proc.Ref:
+		return c.s.refValue(v)
+	case *proc.Table:
+		return c.table(v)
+	case *proc.Func:
+		return c.function(v)
+	default:
+		panic(fmt.Sprintf("luahost: unexpected value %T", v))
+	}
+}
+
+func (c *fromCopier) table(t *proc.Table) *lua.LTable {
+	if t == c.first {
+		return c.firstOut
+	}
+	if out, ok := c.tables[t]; ok {
+		return out
+	}
+	out := c.s.L.CreateTable(len(t.Array), len(t.Hash))
+	if c.first == nil {
+		c.first, c.firstOut = t, out
+	} else {
+		if c.tables == nil {
+			c.tables = make(map[*proc.Table]*lua.LTable)
+		}
+		c.tables[t] = out
+	}
+	for i, v := range t.Array {
+		out.RawSetInt(i+1, c.value(v))
+	}
+	for _, f := range t.Hash {
+		if k, ok := f.Key.(string); ok {
+			out.RawSetString(k, c.value(f.Val))
+		} else {
+			out.RawSet(c.value(f.Key), c.value(f.Val))
+		}
+	}
+	return out
+}
+
+func (c *fromCopier) function(f *proc.Func) lua.LValue {
+	if out, ok := c.funcs[f]; ok {
+		return out
+	}
+	if f.Name != "" {
+		if fn, ok := shared.byName[f.Name]; ok {
+			return fn
+		}
+		return lua.LNil
+	}
+	proto, ok := f.Code.(*lua.FunctionProto)
+	if !ok {
+		return lua.LNil
+	}
+	out := &lua.LFunction{Proto: proto, Env: c.s.globals}
+	if c.funcs == nil {
+		c.funcs = make(map[*proc.Func]*lua.LFunction)
+	}
+	c.funcs[f] = out
+	out.Upvalues = make([]*lua.Upvalue, int(proto.NumUpvalues))
+	for i := range out.Upvalues {
+		// An Upvalue with no registry is a closed one.
+		uv := &lua.Upvalue{}
+		if i < len(f.Upvalues) {
+			uv.SetValue(c.value(f.Upvalues[i]))
+		} else {
+			uv.SetValue(lua.LNil)
+		}
+		out.Upvalues[i] = uv
+	}
+	return out
+}
+
+// pidValue returns the process's userdata for pid: always the same one
+// while the process holds it, so that a pid is the same table key however
+// often it arrives. The intern table holds its entries weakly.
+func (s *state) pidValue(pid proc.PID) *lua.LUserData {
+	if wp, ok := s.pids[pid]; ok {
+		if ud := wp.Value(); ud != nil {
+			return ud
+		}
+	}
+	if s.pids == nil {
+		s.pids = make(map[proc.PID]weak.Pointer[lua.LUserData], 1)
+	}
+	ud := &lua.LUserData{Value: pid, Metatable: shared.pidMeta, Env: unreachableEnv}
+	s.pids[pid] = weak.Make(ud)
+	if len(s.pids) > s.pidSweep {
+		sweep(s.pids)
+		s.pidSweep = 2*len(s.pids) + 64
+	}
+	return ud
+}
+
+func (s *state) refValue(ref proc.Ref) *lua.LUserData {
+	if wp, ok := s.refs[ref]; ok {
+		if ud := wp.Value(); ud != nil {
+			return ud
+		}
+	}
+	if s.refs == nil {
+		s.refs = make(map[proc.Ref]weak.Pointer[lua.LUserData], 1)
+	}
+	ud := &lua.LUserData{Value: ref, Metatable: shared.refMeta, Env: unreachableEnv}
+	s.refs[ref] = weak.Make(ud)
+	if len(s.refs) > s.refSweep {
+		sweep(s.refs)
+		s.refSweep = 2*len(s.refs) + 64
+	}
+	return ud
+}
+
+// sweep drops the entries whose userdata the process no longer holds.
+func sweep[K comparable](m map[K]weak.Pointer[lua.LUserData]) {
+	for k, wp := range m {
+		if wp.Value() == nil {
+			delete(m, k)
+		}
+	}
+}
+
+func pidToString(L *lua.LState) int {
+	ud := L.CheckUserData(1)
+	L.Push(lua.LString(fmt.Sprint(ud.Value)))
+	return 1
+}
+
+func pidEq(L *lua.LState) int {
+	a, b := L.CheckUserData(1), L.CheckUserData(2)
+	L.Push(lua.LBool(a.Value == b.Value))
+	return 1
+}
+
+// checkPID returns argument n as a pid.
+func checkPID(L *lua.LState, n int) proc.PID {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok && ud.Metatable == shared.pidMeta {
+		return ud.Value.(proc.PID)
+	}
+	L.ArgError(n, "pid expected, got "+L.Get(n).Type().String())
+	return proc.PID{}
+}
+
+// checkRef returns argument n as a ref.
+func checkRef(L *lua.LState, n int) proc.Ref {
+	if ud, ok := L.Get(n).(*lua.LUserData); ok && ud.Metatable == shared.refMeta {
+		return ud.Value.(proc.Ref)
+	}
+	L.ArgError(n, "ref expected, got "+L.Get(n).Type().String())
+	return proc.Ref{}
+}
+
+// FormatValue prints a Value as Lua source would write it, for error
+// reports and the console.
+func FormatValue(v proc.Value) string {
+	var b strings.Builder
+	formatValue(&b, v, map[*proc.Table]bool{})
+	return b.String()
+}
+
+func formatValue(b *strings.Builder, v proc.Value, seen map[*proc.Table]bool) {
+	switch v := v.(type) {
+	case nil:
+		b.WriteString("nil")
+	case string:
+		b.WriteString(v)
+	case float64:
+		b.WriteString(lua.LNumber(v).String())
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	case proc.PID:
+		b.WriteString(v.String())
+	case proc.Ref:
+		b.WriteString(v.String())
+	case *proc.Func:
+		if v.Name != "" {
+			b.WriteString("function: builtin " + v.Name)
+		} else {
+			b.WriteString("function")
+		}
+	case *proc.Table:
+		if seen[v] {
+			b.WriteString("{...}")
+			return
+		}
+		seen[v] = true
+		defer delete(seen, v)
+		b.WriteByte('{')
+		for i, e := range v.Array {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			formatQuoted(b, e, seen)
+		}
+		fields := append([]proc.Field(nil), v.Hash...)
+		sort.SliceStable(fields, func(i, j int) bool {
+			return fmt.Sprint(fields[i].Key) < fmt.Sprint(fields[j].Key)
+		})
+		for i, f := range fields {
+			if i > 0 || len(v.Array) > 0 {
+				b.WriteString(", ")
+			}
+			if k, ok := f.Key.(string); ok && isIdent(k) {
+				b.WriteString(k)
+			} else {
+				b.WriteByte('[')
+				formatQuoted(b, f.Key, seen)
+				b.WriteByte(']')
+			}
+			b.WriteString("=")
+			formatQuoted(b, f.Val, seen)
+		}
+		b.WriteByte('}')
+	default:
+		fmt.Fprint(b, v)
+	}
+}
+
+func formatQuoted(b *strings.Builder, v proc.Value, seen map[*proc.Table]bool) {
+	if s, ok := v.(string); ok {
+		b.WriteString(strconv.Quote(s))
+		return
+	}
+	formatValue(b, v, seen)
+}
