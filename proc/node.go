@@ -57,7 +57,10 @@ type Node struct {
 	procs   sync.Map // uint64 -> *Process
 	live    atomic.Int64
 	wg      sync.WaitGroup
-	closing atomic.Bool
+	// life orders Spawn against Shutdown: Spawn holds it shared from its
+	// check of closing until its process is in the table and counted.
+	life    sync.RWMutex
+	closing bool
 
 	names struct {
 		sync.RWMutex
@@ -134,7 +137,9 @@ func (n *Node) lookup(pid PID) *Process {
 // place before the body runs. It returns the new pid and, with Monitor, the
 // monitor's ref.
 func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, error) {
-	if n.closing.Load() {
+	n.life.RLock()
+	defer n.life.RUnlock()
+	if n.closing {
 		return PID{}, Ref{}, ErrNodeDown
 	}
 	p := &Process{
@@ -226,10 +231,15 @@ func (n *Node) exitSignal(from, to PID, reason Value, viaLink bool) {
 	}
 }
 
-// down delivers a monitor's DOWN message to the watcher.
+// down ends a monitor: the watcher forgets it and receives DOWN.
 func (n *Node) down(watcher PID, ref Ref, pid PID, reason Value) {
 	if p := n.lookup(watcher); p != nil {
-		p.deliver(Entry{V: downMessage(ref, pid, reason), down: ref})
+		p.mu.Lock()
+		delete(p.watching, ref)
+		if p.state == alive {
+			p.enqueueLocked(Entry{V: downMessage(ref, pid, reason)})
+		}
+		p.mu.Unlock()
 	}
 }
 
@@ -331,7 +341,9 @@ func (n *Node) CancelTimer(ref Ref) bool {
 // Shutdown kills every process with reason and waits until their bodies
 // have returned, or until ctx is done. Spawn fails from then on.
 func (n *Node) Shutdown(ctx context.Context, reason Value) error {
-	n.closing.Store(true)
+	n.life.Lock()
+	n.closing = true
+	n.life.Unlock()
 	n.timers.Lock()
 	for ref, t := range n.timers.m {
 		t.Stop()
@@ -355,11 +367,15 @@ func (n *Node) Shutdown(ctx context.Context, reason Value) error {
 	}
 }
 
-// Wait blocks until pid has exited and returns its exit reason. It returns
-// ErrNoProc at once for a pid that is not a live local process.
+// Wait blocks until pid has exited and returns its exit reason. For a pid
+// that has already exited it answers from the history (Config.History);
+// for one it does not know it returns ErrNoProc.
 func (n *Node) Wait(ctx context.Context, pid PID) (Value, error) {
 	p := n.lookup(pid)
 	if p == nil {
+		if in, ok := n.Info(pid); ok && in.Status == Exited {
+			return in.Reason, nil
+		}
 		return nil, ErrNoProc
 	}
 	select {

@@ -44,7 +44,6 @@ func (s Status) String() string {
 type Entry struct {
 	V     Value
 	Local any
-	down  Ref // set on DOWN messages: the monitor they end
 }
 
 // Process is one process of a Node. Methods that act as the process
@@ -108,8 +107,9 @@ func (p *Process) SetStats(instructions uint64, memory int64) {
 
 func (p *Process) run(body Body) {
 	defer p.node.wg.Done()
-	reason := p.call(body)
-	p.exit(reason)
+	var reason Value = Killed // if the body calls runtime.Goexit
+	defer func() { p.exit(reason) }()
+	reason = p.call(body)
 }
 
 // call runs the body and turns a panic into an exit reason.
@@ -304,16 +304,8 @@ func (p *Process) refill(wait bool) bool {
 	clear(p.inbox)
 	p.inbox = p.inbox[:0]
 	p.waiting = false
-	moved := len(p.queue) - p.head
+	p.queued.Store(int64(len(p.queue) - p.head))
 	p.mu.Unlock()
-	p.queued.Store(int64(moved))
-	for i := p.head; i < len(p.queue); i++ {
-		if e := &p.queue[i]; e.down.ID != 0 {
-			p.mu.Lock()
-			delete(p.watching, e.down)
-			p.mu.Unlock()
-		}
-	}
 	return true
 }
 
