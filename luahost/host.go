@@ -100,12 +100,12 @@ func New(cfg Config) *Host {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Host{
-		node:        cfg.Node,
-		out:         newOutput(cfg.Stdout),
-		errOut:      newOutput(cfg.Stderr),
-		stdin:       bufio.NewReader(cfg.Stdin),
-		limits:      cfg.Limits,
-		log:         cfg.Logger,
+		node:   cfg.Node,
+		out:    newOutput(cfg.Stdout),
+		errOut: newOutput(cfg.Stderr),
+		stdin:  bufio.NewReader(cfg.Stdin),
+		limits: cfg.Limits,
+		log:    cfg.Logger,
 	}
 }
 
