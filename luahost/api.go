@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -112,7 +113,7 @@ func spawn(L *lua.LState, o spawnOpts, fn int) int {
 		}
 		target = v
 		if !f.IsG {
-			initial = fmt.Sprintf("%s:%d", f.Proto.SourceName, f.Proto.LineDefined)
+			initial = f.Proto.SourceName + ":" + strconv.Itoa(f.Proto.LineDefined)
 		} else {
 			initial = shared.fnName[f]
 		}

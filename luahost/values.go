@@ -48,6 +48,8 @@ type toCopier struct {
 	first    *lua.LTable
 	firstOut *proc.Table
 	tables   map[*lua.LTable]*proc.Table
+	firstFn  *lua.LFunction
+	firstFnV *proc.Func
 	funcs    map[*lua.LFunction]*proc.Func
 }
 
@@ -190,6 +192,9 @@ func isIdent(s string) bool {
 }
 
 func (c *toCopier) function(f *lua.LFunction, depth int) (proc.Value, *copyError) {
+	if f == c.firstFn {
+		return c.firstFnV, nil
+	}
 	if out, ok := c.funcs[f]; ok {
 		return out, nil
 	}
@@ -202,11 +207,15 @@ func (c *toCopier) function(f *lua.LFunction, depth int) (proc.Value, *copyError
 	if depth >= maxCopyDepth {
 		return nil, &copyError{what: "a function nested more than " + strconv.Itoa(maxCopyDepth) + " deep"}
 	}
-	if c.funcs == nil {
-		c.funcs = make(map[*lua.LFunction]*proc.Func)
-	}
 	out := &proc.Func{Code: f.Proto}
-	c.funcs[f] = out
+	if c.firstFn == nil {
+		c.firstFn, c.firstFnV = f, out
+	} else {
+		if c.funcs == nil {
+			c.funcs = make(map[*lua.LFunction]*proc.Func)
+		}
+		c.funcs[f] = out
+	}
 	if len(f.Upvalues) > 0 {
 		out.Upvalues = make([]proc.Value, len(f.Upvalues))
 		for i, uv := range f.Upvalues {
@@ -233,6 +242,8 @@ type fromCopier struct {
 	first    *proc.Table
 	firstOut *lua.LTable
 	tables   map[*proc.Table]*lua.LTable
+	firstFn  *proc.Func
+	firstFnV *lua.LFunction
 	funcs    map[*proc.Func]*lua.LFunction
 }
 
@@ -307,6 +318,9 @@ func (c *fromCopier) table(t *proc.Table) *lua.LTable {
 }
 
 func (c *fromCopier) function(f *proc.Func) lua.LValue {
+	if f == c.firstFn {
+		return c.firstFnV
+	}
 	if out, ok := c.funcs[f]; ok {
 		return out
 	}
@@ -321,14 +335,19 @@ func (c *fromCopier) function(f *proc.Func) lua.LValue {
 		return lua.LNil
 	}
 	out := &lua.LFunction{Proto: proto, Env: c.s.globals}
-	if c.funcs == nil {
-		c.funcs = make(map[*proc.Func]*lua.LFunction)
+	if c.firstFn == nil {
+		c.firstFn, c.firstFnV = f, out
+	} else {
+		if c.funcs == nil {
+			c.funcs = make(map[*proc.Func]*lua.LFunction)
+		}
+		c.funcs[f] = out
 	}
-	c.funcs[f] = out
 	out.Upvalues = make([]*lua.Upvalue, int(proto.NumUpvalues))
+	uvs := make([]lua.Upvalue, len(out.Upvalues)) // one allocation for all
 	for i := range out.Upvalues {
 		// An Upvalue with no registry is a closed one.
-		uv := &lua.Upvalue{}
+		uv := &uvs[i]
 		if i < len(f.Upvalues) {
 			uv.SetValue(c.value(f.Upvalues[i]))
 		} else {
@@ -341,50 +360,71 @@ func (c *fromCopier) function(f *proc.Func) lua.LValue {
 
 // pidValue returns the process's userdata for pid: always the same one
 // while the process holds it, so that a pid is the same table key however
-// often it arrives. The intern table holds its entries weakly.
+// often it arrives.
 func (s *state) pidValue(pid proc.PID) *lua.LUserData {
-	if wp, ok := s.pids[pid]; ok {
-		if ud := wp.Value(); ud != nil {
-			return ud
-		}
-	}
-	if s.pids == nil {
-		s.pids = make(map[proc.PID]weak.Pointer[lua.LUserData], 1)
-	}
-	ud := &lua.LUserData{Value: pid, Metatable: shared.pidMeta, Env: unreachableEnv}
-	s.pids[pid] = weak.Make(ud)
-	if len(s.pids) > s.pidSweep {
-		sweep(s.pids)
-		s.pidSweep = 2*len(s.pids) + 64
-	}
-	return ud
+	return s.pids.get(pid, shared.pidMeta)
 }
 
 func (s *state) refValue(ref proc.Ref) *lua.LUserData {
-	if wp, ok := s.refs[ref]; ok {
+	return s.refs.get(ref, shared.refMeta)
+}
+
+// intern maps pids (or refs) to the userdata that stand for them in one
+// process. It holds them weakly: a pid the process no longer holds may be
+// given a new userdata, which nothing can compare with the old one. Most
+// processes see a handful of pids, kept in a small array; past that, a map.
+type intern[K comparable] struct {
+	few   [4]internEntry[K]
+	nfew  int
+	many  map[K]weak.Pointer[lua.LUserData]
+	sweep int // map size at which dead entries are next swept
+}
+
+type internEntry[K comparable] struct {
+	key K
+	ud  weak.Pointer[lua.LUserData]
+}
+
+func (in *intern[K]) get(key K, meta *lua.LTable) *lua.LUserData {
+	for i := range in.nfew {
+		if e := &in.few[i]; e.key == key {
+			if ud := e.ud.Value(); ud != nil {
+				return ud
+			}
+			ud := newHandle(key, meta)
+			e.ud = weak.Make(ud)
+			return ud
+		}
+	}
+	if wp, ok := in.many[key]; ok {
 		if ud := wp.Value(); ud != nil {
 			return ud
 		}
 	}
-	if s.refs == nil {
-		s.refs = make(map[proc.Ref]weak.Pointer[lua.LUserData], 1)
+	ud := newHandle(key, meta)
+	wp := weak.Make(ud)
+	if in.nfew < len(in.few) {
+		in.few[in.nfew] = internEntry[K]{key, wp}
+		in.nfew++
+		return ud
 	}
-	ud := &lua.LUserData{Value: ref, Metatable: shared.refMeta, Env: unreachableEnv}
-	s.refs[ref] = weak.Make(ud)
-	if len(s.refs) > s.refSweep {
-		sweep(s.refs)
-		s.refSweep = 2*len(s.refs) + 64
+	if in.many == nil {
+		in.many = make(map[K]weak.Pointer[lua.LUserData])
+	}
+	in.many[key] = wp
+	if len(in.many) > in.sweep {
+		for k, wp := range in.many {
+			if wp.Value() == nil {
+				delete(in.many, k)
+			}
+		}
+		in.sweep = 2*len(in.many) + 64
 	}
 	return ud
 }
 
-// sweep drops the entries whose userdata the process no longer holds.
-func sweep[K comparable](m map[K]weak.Pointer[lua.LUserData]) {
-	for k, wp := range m {
-		if wp.Value() == nil {
-			delete(m, k)
-		}
-	}
+func newHandle(v any, meta *lua.LTable) *lua.LUserData {
+	return &lua.LUserData{Value: v, Metatable: meta, Env: unreachableEnv}
 }
 
 func pidToString(L *lua.LState) int {
