@@ -124,17 +124,17 @@ func (c *cli) usage(w io.Writer) {
 // flagSet returns the flag set of cmd, whose errors and help go to c.
 func (c *cli) flagSet(cmd *command) (*flag.FlagSet, any) {
 	fs := flag.NewFlagSet("dlua "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard) // parse reports errors itself, in one line
 	var v any
 	if cmd.flags != nil {
 		v = cmd.flags(fs)
 	}
-	fs.Usage = func() {} // parse reports errors itself, in one line
+	fs.Usage = func() {}
 	return fs, v
 }
 
 func (c *cli) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: dlua %s %s\n\n", cmd.name, cmd.args)
+	fmt.Fprintf(w, "Usage: %s\n\n", strings.TrimSpace("dlua "+cmd.name+" "+cmd.args))
 	if cmd.long != "" {
 		fmt.Fprintln(w, cmd.long)
 	} else {
@@ -146,7 +146,7 @@ func (c *cli) commandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {
 		fmt.Fprintln(w, "\nFlags:")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
-		fs.SetOutput(c.stderr)
+		fs.SetOutput(io.Discard)
 	}
 }
 
@@ -160,7 +160,7 @@ func (c *cli) parse(cmd *command, args []string) (*flag.FlagSet, any, int) {
 			c.commandHelp(c.stdout, cmd, fs)
 			return nil, nil, exitOK
 		}
-		fmt.Fprintf(c.stderr, "Run \"dlua %s --help\" for usage.\n", cmd.name)
+		fmt.Fprintf(c.stderr, "dlua %s: %v (see \"dlua %s --help\")\n", cmd.name, err, cmd.name)
 		return nil, nil, exitUsage
 	}
 	return fs, v, -1
@@ -256,10 +256,18 @@ func (c *cli) run(args []string) int {
 	err := host.RunScript(context.Background(), script, fs.Args()[1:])
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = node.Shutdown(ctx, proc.Killed)
+	if serr := node.Shutdown(ctx, proc.Killed); serr != nil {
+		// A process stuck in a long builtin call cannot be stopped.
+		fmt.Fprintf(c.stderr, "dlua: %d processes did not stop within 5s of the root's end\n", node.Count())
+		if err == nil {
+			err = errStuck
+		}
+	}
 	host.Flush()
 	return c.report(err)
 }
+
+var errStuck = errors.New("the node did not stop cleanly")
 
 // report prints how a script ended and returns the exit status.
 func (c *cli) report(err error) int {
