@@ -3,6 +3,8 @@ package proc
 import (
 	"maps"
 	"slices"
+	"sync"
+	"time"
 )
 
 // Info describes one process, as inspection sees it.
@@ -16,6 +18,7 @@ type Info struct {
 	Monitors     []PID // processes this one monitors
 	MonitoredBy  []PID // processes that monitor this one
 	Mailbox      int
+	Received     uint64 // messages taken from the mailbox's inbox, ever
 	Instructions uint64
 	Memory       int64 // bytes, the host's estimate
 	Initial      string
@@ -65,6 +68,7 @@ func (p *Process) info() Info {
 		Initial:      p.initial,
 		Instructions: p.instructions.Load(),
 		Memory:       p.memory.Load(),
+		Received:     p.received.Load(),
 		Status:       Status(p.status.Load()),
 	}
 	p.node.names.RLock()
@@ -120,4 +124,101 @@ func (n *Node) remember(p *Process, name string, links map[PID]struct{}, watchin
 	h.ring[h.next] = in
 	h.at[p.pid] = h.next
 	h.next = (h.next + 1) % h.max
+}
+
+// Stats are a node's totals.
+type Stats struct {
+	Processes  int    // live now
+	Spawned    uint64 // ever
+	Messages   uint64 // received by processes, ever
+	Memory     int64  // the hosts' estimates, summed over live processes
+	LimitKills uint64 // processes ended by max_memory, max_instructions or max_mailbox
+}
+
+// Stats returns the node's totals. It visits every live process.
+func (n *Node) Stats() Stats {
+	st := Stats{Spawned: n.spawned.Load(), Messages: n.messages.Load(), LimitKills: n.limitKills.Load()}
+	n.procs.Range(func(_, v any) bool {
+		p := v.(*Process)
+		st.Processes++
+		st.Messages += p.received.Load()
+		st.Memory += p.memory.Load()
+		return true
+	})
+	return st
+}
+
+// Messages returns up to max of the messages waiting in pid's mailbox,
+// oldest first, and whether pid is a live process. The values are shared
+// with the mailbox: do not change them.
+func (n *Node) Messages(pid PID, max int) ([]Value, bool) {
+	p := n.lookup(pid)
+	if p == nil {
+		return nil, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Value
+	for i := p.head; i < len(p.queue) && len(out) < max; i++ {
+		out = append(out, p.queue[i].V)
+	}
+	for i := 0; i < len(p.inbox) && len(out) < max; i++ {
+		out = append(out, p.inbox[i].V)
+	}
+	return out, true
+}
+
+// LogLine is a line of output of a process.
+type LogLine struct {
+	Seq  uint64 // 1, 2, ... in the order the node received the lines
+	Time time.Time
+	PID  PID
+	Text string
+}
+
+type logRing struct {
+	sync.Mutex
+	max   int
+	lines []LogLine
+	next  int
+	seq   uint64
+}
+
+// Log records a line of output of pid (print, log) for Logs. It keeps the
+// last Config.LogLines lines.
+func (n *Node) Log(pid PID, text string) {
+	r := &n.logs
+	if r.max == 0 {
+		return
+	}
+	now := time.Now()
+	r.Lock()
+	defer r.Unlock()
+	r.seq++
+	line := LogLine{Seq: r.seq, Time: now, PID: pid, Text: text}
+	if len(r.lines) < r.max {
+		r.lines = append(r.lines, line)
+		return
+	}
+	r.lines[r.next] = line
+	r.next = (r.next + 1) % r.max
+}
+
+// Logs returns the kept lines with Seq > after, oldest first, at most max
+// of them (the newest max when more are kept).
+func (n *Node) Logs(after uint64, max int) []LogLine {
+	r := &n.logs
+	r.Lock()
+	defer r.Unlock()
+	var out []LogLine
+	for i := range r.lines {
+		l := r.lines[(r.next+i)%len(r.lines)]
+		if l.Seq > after {
+			out = append(out, l)
+		}
+	}
+	if len(out) > max {
+		out = out[len(out)-max:]
+	}
+	return out
 }

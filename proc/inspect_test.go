@@ -2,6 +2,7 @@ package proc
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -114,6 +115,7 @@ func TestInfoFields(t *testing.T) {
 			Monitors:     []PID{watched},
 			MonitoredBy:  []PID{parent},
 			Mailbox:      2,
+			Received:     3, // taken from the inbox: the one received and the two left queued
 			Instructions: 1234,
 			Memory:       5678,
 			Initial:      "worker.lua:12",
@@ -225,4 +227,53 @@ func TestProcesses(t *testing.T) {
 		}
 	}
 	g.open()
+}
+
+func TestStatsMessagesLogs(t *testing.T) {
+	n := newNode(t, Config{LogLines: 3})
+	got := make(chan []Value, 1)
+	r := run(t, n, func(p *Process) Value {
+		kid, _, _ := n.Spawn(p, SpawnOpts{}, func(c *Process) Value {
+			_, err := c.Receive(-1, func(e *Entry) bool { return e.V == "never" })
+			return err
+		})
+		p.Send(kid, "a")
+		p.Send(kid, "b")
+		for i := range 5 {
+			n.Log(p.PID(), string(rune('0'+i)))
+		}
+		for {
+			if in, _ := n.Info(kid); in.Received == 2 {
+				msgs, _ := n.Messages(kid, 10)
+				got <- msgs
+				break
+			}
+			runtime.Gosched()
+		}
+		p.Exit(kid, Kill)
+		return MailboxLimit // counted as a limit kill
+	})
+	if r != MailboxLimit {
+		t.Fatalf("reason %v", r)
+	}
+	if msgs := <-got; msgs[0] != "a" || msgs[1] != "b" {
+		t.Errorf("Messages = %v, want [a b] in order", msgs)
+	}
+	logs := n.Logs(0, 10)
+	if len(logs) != 3 || logs[0].Text != "2" || logs[2].Text != "4" || logs[2].Seq != 5 {
+		t.Errorf("Logs = %+v, want the last 3 lines 2, 3, 4", logs)
+	}
+	if l := n.Logs(4, 10); len(l) != 1 || l[0].Text != "4" {
+		t.Errorf("Logs(after 4) = %+v", l)
+	}
+	if l := n.Logs(0, 1); len(l) != 1 || l[0].Text != "4" {
+		t.Errorf("Logs(max 1) = %+v, want the newest", l)
+	}
+	if _, ok := n.Messages(PID{Node: n.Name(), ID: 999}, 1); ok {
+		t.Error("Messages(unknown pid) reported a live process")
+	}
+	st := n.Stats()
+	if st.Spawned != 2 || st.LimitKills != 1 || st.Messages < 2 {
+		t.Errorf("Stats = %+v, want 2 spawned, 1 limit kill, >= 2 messages", st)
+	}
 }

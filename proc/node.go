@@ -20,6 +20,9 @@ type Config struct {
 	// History is how many exited processes Info still describes.
 	// Zero: 256. Negative: none.
 	History int
+	// LogLines is how many lines of process output Logs keeps.
+	// Zero: 1000. Negative: none.
+	LogLines int
 }
 
 // Body is the code of a process. It runs on the process's own goroutine and
@@ -56,7 +59,11 @@ type Node struct {
 	nextRef atomic.Uint64
 	procs   sync.Map // uint64 -> *Process
 	live    atomic.Int64
-	wg      sync.WaitGroup
+	spawned atomic.Uint64
+	// messages received by processes that have exited, and processes
+	// ended by a limit
+	messages, limitKills atomic.Uint64
+	wg                   sync.WaitGroup
 	// life orders Spawn against Shutdown: Spawn holds it shared from its
 	// check of closing until its process is in the table and counted.
 	life    sync.RWMutex
@@ -77,6 +84,7 @@ type Node struct {
 		next int
 		at   map[PID]int
 	}
+	logs logRing
 }
 
 // NewNode returns a node with no processes.
@@ -96,11 +104,18 @@ func NewNode(cfg Config) *Node {
 	case cfg.History < 0:
 		cfg.History = 0
 	}
+	switch {
+	case cfg.LogLines == 0:
+		cfg.LogLines = 1000
+	case cfg.LogLines < 0:
+		cfg.LogLines = 0
+	}
 	n := &Node{name: cfg.Name, creation: cfg.Creation, log: cfg.Logger}
 	n.names.m = make(map[string]*Process)
 	n.timers.m = make(map[Ref]*time.Timer)
 	n.history.max = cfg.History
 	n.history.at = make(map[PID]int)
+	n.logs.max = cfg.LogLines
 	return n
 }
 
@@ -176,6 +191,7 @@ func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, err
 	}
 	n.procs.Store(p.pid.ID, p)
 	n.live.Add(1)
+	n.spawned.Add(1)
 	n.wg.Add(1)
 	go p.run(body)
 	return p.pid, ref, nil

@@ -66,9 +66,12 @@ type Process struct {
 	wake    chan struct{}
 
 	// Owner-only queue of messages taken from inbox; queue[head:] wait.
-	queue  []Entry
-	head   int
-	queued atomic.Int64 // len(queue)-head, published for inspection and limits
+	// Only the owner changes it, under mu so that inspection may read it;
+	// the owner reads it without locking.
+	queue    []Entry
+	head     int
+	queued   atomic.Int64  // len(queue)-head, published for inspection and limits
+	received atomic.Uint64 // messages taken from the inbox, ever
 
 	// Relations and life, guarded by mu.
 	links      map[PID]struct{}
@@ -141,8 +144,15 @@ func (p *Process) exit(reason Value) {
 	}
 	p.mu.Unlock()
 	p.status.Store(uint32(Exited))
+	p.mu.Lock()
 	p.queue, p.head = nil, 0
+	p.mu.Unlock()
 	p.queued.Store(0)
+	n.messages.Add(p.received.Load())
+	switch reason {
+	case MemoryLimit, InstructionLimit, MailboxLimit:
+		n.limitKills.Add(1)
+	}
 
 	n.names.Lock()
 	name := p.name
@@ -300,6 +310,7 @@ func (p *Process) refill(wait bool) bool {
 		p.mu.Unlock()
 		return false
 	}
+	p.received.Store(p.received.Load() + uint64(len(p.inbox)))
 	p.queue = append(p.queue, p.inbox...)
 	clear(p.inbox)
 	p.inbox = p.inbox[:0]
@@ -310,6 +321,8 @@ func (p *Process) refill(wait bool) bool {
 }
 
 func (p *Process) removeAt(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if i == p.head {
 		p.queue[i] = Entry{}
 		p.head++
