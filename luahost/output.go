@@ -62,13 +62,24 @@ func basePrint(L *lua.LState) int {
 		b.WriteString(L.ToStringMeta(L.Get(i)).String())
 	}
 	b.WriteByte('\n')
-	stateOf(L).host.out.write([]byte(b.String()))
+	stateOf(L).print(streamStdout, []byte(b.String()))
 	return 0
+}
+
+// print writes text to the process's stream: the host's, or the buffer of
+// an Eval. Every line also goes to the node's log, with the pid.
+func (s *state) print(which stream, text []byte) {
+	if s.capture != nil {
+		s.capture.Write(text)
+	} else {
+		s.stream(which).write(text)
+	}
+	s.host.node.Log(s.p.PID(), strings.TrimSuffix(string(text), "\n"))
 }
 
 // writeArgs writes the string and number arguments from index first on, as
 // io.write does.
-func writeArgs(L *lua.LState, o *output, first int) {
+func writeArgs(L *lua.LState, which stream, first int) {
 	var b []byte
 	for i := first; i <= L.GetTop(); i++ {
 		switch v := L.Get(i).(type) {
@@ -80,11 +91,13 @@ func writeArgs(L *lua.LState, o *output, first int) {
 			L.ArgError(i-first+1, "string expected, got "+v.Type().String())
 		}
 	}
-	o.write(b)
+	if len(b) > 0 {
+		stateOf(L).print(which, b)
+	}
 }
 
 func ioWrite(L *lua.LState) int {
-	writeArgs(L, stateOf(L).host.out, 1)
+	writeArgs(L, streamStdout, 1)
 	L.Push(stdioFile(L, streamStdout))
 	return 1
 }
@@ -106,8 +119,7 @@ func checkFile(L *lua.LState) stream {
 }
 
 func fileWrite(L *lua.LState) int {
-	which := checkFile(L)
-	writeArgs(L, stateOf(L).stream(which), 2)
+	writeArgs(L, checkFile(L), 2)
 	L.Push(L.Get(1))
 	return 1
 }

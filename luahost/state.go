@@ -2,6 +2,7 @@ package luahost
 
 import (
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ type state struct {
 	refs intern[proc.Ref]
 
 	rng     *rand.Rand
+	capture *strings.Builder // output of an Eval process
 	pkgPath string // package.path of the process, inherited from its spawner
 }
 
