@@ -42,7 +42,7 @@ type state struct {
 
 	rng     *rand.Rand
 	capture *strings.Builder // output of an Eval process
-	pkgPath string // package.path of the process, inherited from its spawner
+	pkgPath string           // package.path of the process, inherited from its spawner
 }
 
 // Deadline implements context.Context; a process has none.
