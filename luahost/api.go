@@ -52,6 +52,40 @@ type spawnOpts struct {
 	link, monitor bool
 	name          string
 	limits        Limits
+	allow         bool // limits holds the child's own permissions
+}
+
+// allowLists reads spawn_opt's allow = {read = {dirs}, write = {dirs},
+// env = {names}}. A list that is absent is nil; an empty one is empty.
+func allowLists(t *lua.LTable) (read, write, env []string, bad string) {
+	list := func(key string) []string {
+		v := t.RawGetString(key)
+		if v == lua.LNil {
+			return nil
+		}
+		lt, ok := v.(*lua.LTable)
+		if !ok {
+			bad = "allow." + key + " must be a list of strings"
+			return nil
+		}
+		out := []string{}
+		for i := 1; i <= lt.Len(); i++ {
+			s, ok := lt.RawGetInt(i).(lua.LString)
+			if !ok {
+				bad = "allow." + key + " must be a list of strings"
+				return nil
+			}
+			out = append(out, string(s))
+		}
+		return out
+	}
+	t.ForEach(func(k, _ lua.LValue) {
+		if k != lua.LString("read") && k != lua.LString("write") && k != lua.LString("env") {
+			bad = "allow: unknown permission " + k.String()
+		}
+	})
+	read, write, env = list("read"), list("write"), list("env")
+	return read, write, env, bad
 }
 
 func procSpawnOpt(L *lua.LState) int {
@@ -80,6 +114,30 @@ func procSpawnOpt(L *lua.LState) int {
 				bad = "max_instructions must be a whole number >= 0"
 			}
 			o.limits.MaxInstructions = uint64(n)
+		case "max_memory":
+			switch v := v.(type) {
+			case lua.LNumber:
+				if v < 0 || v != lua.LNumber(math.Floor(float64(v))) {
+					bad = "max_memory must be a whole number of bytes >= 0"
+				}
+				o.limits.MaxMemory = int64(v)
+			case lua.LString:
+				n, err := ParseSize(string(v))
+				if err != nil {
+					bad = "max_memory: " + err.Error()
+				}
+				o.limits.MaxMemory = n
+			default:
+				bad = "max_memory must be a number of bytes or a size such as \"16MiB\""
+			}
+		case "allow":
+			t, ok := v.(*lua.LTable)
+			if !ok {
+				bad = "allow must be a table {read={...}, write={...}, env={...}}"
+				return
+			}
+			o.limits.AllowRead, o.limits.AllowWrite, o.limits.AllowEnv, bad = allowLists(t)
+			o.allow = true
 		case "max_mailbox":
 			n, ok := v.(lua.LNumber)
 			if !ok || n < 0 || n != lua.LNumber(math.Floor(float64(n))) {
@@ -133,7 +191,7 @@ func spawn(L *lua.LState, o spawnOpts, fn int) int {
 			args = append(args, v)
 		}
 	}
-	limits, err := s.limits.narrow(o.limits)
+	limits, err := s.limits.narrow(o.limits, o.allow)
 	if err != nil {
 		L.RaiseError("spawn: %s", err.Error())
 	}

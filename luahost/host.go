@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -26,34 +27,66 @@ type Limits struct {
 	// MaxInstructions ends the process with "instruction_limit" once it has
 	// executed this many Lua VM instructions. Zero: no limit.
 	MaxInstructions uint64
+	// MaxMemory ends the process with "memory_limit" when its Lua heap
+	// (estimated, see memory.go) would pass this many bytes. Zero: no limit.
+	MaxMemory int64
 	// MaxMailbox ends the process with "mailbox_limit" when more messages
 	// than this wait in its mailbox. Zero: no limit.
 	MaxMailbox int
 	// AllowEnv lists the environment variables os.getenv may read.
 	AllowEnv []string
-	// AllowRead lists the folders whose files require, loadfile and
-	// dofile may load. A script's own folder is always allowed to its root
-	// process and inherited by the root's children.
+	// AllowRead lists the folders whose files io.open may read and
+	// require, loadfile and dofile may load. A script's own folder is
+	// always readable by its root process and the root's children.
 	AllowRead []string
+	// AllowWrite lists the folders whose files io.open may write and
+	// os.remove and os.rename may change.
+	AllowWrite []string
 }
 
-// narrow checks that child asks for no more than parent allows, and fills
-// what child leaves open from parent.
-func (parent Limits) narrow(child Limits) (Limits, error) {
-	var err error
+// narrow returns the limits of a child that asks for child (zero fields:
+// inherit) under parent. A child may narrow its spawner's limits and
+// permissions, never widen them: asking for more is an error.
+func (parent Limits) narrow(child Limits, ownPermissions bool) (Limits, error) {
+	var errs []error
 	narrowInt := func(name string, p, c uint64) uint64 {
 		switch {
 		case c == 0:
 			return p
 		case p != 0 && c > p:
-			err = fmt.Errorf("%s %d is above the spawner's limit %d", name, c, p)
+			errs = append(errs, fmt.Errorf("%s %d is above the spawner's limit %d", name, c, p))
 		}
 		return c
 	}
 	out := parent
 	out.MaxInstructions = narrowInt("max_instructions", parent.MaxInstructions, child.MaxInstructions)
 	out.MaxMailbox = int(narrowInt("max_mailbox", uint64(parent.MaxMailbox), uint64(child.MaxMailbox)))
-	return out, err
+	out.MaxMemory = int64(narrowInt("max_memory", uint64(parent.MaxMemory), uint64(child.MaxMemory)))
+	if !ownPermissions {
+		return out, errors.Join(errs...)
+	}
+	narrowDirs := func(name string, p, c []string) []string {
+		if c == nil {
+			return p
+		}
+		for _, dir := range c {
+			if !within(dir, p) {
+				errs = append(errs, fmt.Errorf("allow.%s %q is not inside a folder the spawner may use", name, dir))
+			}
+		}
+		return c
+	}
+	out.AllowRead = narrowDirs("read", parent.AllowRead, child.AllowRead)
+	out.AllowWrite = narrowDirs("write", parent.AllowWrite, child.AllowWrite)
+	if child.AllowEnv != nil {
+		for _, name := range child.AllowEnv {
+			if !slices.Contains(parent.AllowEnv, name) {
+				errs = append(errs, fmt.Errorf("allow.env %q is not allowed to the spawner", name))
+			}
+		}
+		out.AllowEnv = child.AllowEnv
+	}
+	return out, errors.Join(errs...)
 }
 
 // Config configures a Host.

@@ -8,23 +8,28 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// canRead reports whether the process may load the file at path: it must
-// lie, once ".." and symbolic links are resolved, inside an allowed folder.
+// canRead reports whether the process may read the file at path.
 func (s *state) canRead(path string) bool {
-	real, err := filepath.EvalSymlinks(path)
+	return within(path, s.limits.AllowRead)
+}
+
+// canWrite reports whether the process may create, change or remove the
+// file at path.
+func (s *state) canWrite(path string) bool {
+	return within(path, s.limits.AllowWrite)
+}
+
+// within reports whether path lies inside one of dirs once ".." and
+// symbolic links are resolved, in path and in dirs. A path that does not
+// exist yet is judged by its folder.
+func within(path string, dirs []string) bool {
+	real, err := resolve(path)
 	if err != nil {
 		return false
 	}
-	real, err = filepath.Abs(real)
-	if err != nil {
-		return false
-	}
-	for _, dir := range s.limits.AllowRead {
-		root, err := filepath.EvalSymlinks(dir)
+	for _, dir := range dirs {
+		root, err := resolve(dir)
 		if err != nil {
-			continue
-		}
-		if root, err = filepath.Abs(root); err != nil {
 			continue
 		}
 		if rel, err := filepath.Rel(root, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -32,6 +37,28 @@ func (s *state) canRead(path string) bool {
 		}
 	}
 	return false
+}
+
+// resolve returns the absolute path of path with every symbolic link
+// resolved; for a path that does not exist, that of its folder joined with
+// its name.
+func resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err == nil {
+		return real, nil
+	}
+	if _, lerr := os.Lstat(abs); lerr == nil {
+		return "", err // a dangling symbolic link: judge nothing by it
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, filepath.Base(abs)), nil
 }
 
 // loadFile compiles the file at path for this process, if it may read it.

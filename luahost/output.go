@@ -3,8 +3,9 @@ package luahost
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -110,30 +111,69 @@ func stdioFile(L *lua.LState, which stream) lua.LValue {
 	return shared.lib[libIO].RawGetString(name)
 }
 
-func checkFile(L *lua.LState) stream {
+// checkStream returns argument 1 as io.stdout or io.stderr, or false for
+// a file of io.open.
+func checkStream(L *lua.LState) (stream, bool) {
 	ud, ok := L.Get(1).(*lua.LUserData)
 	if !ok || ud.Metatable != shared.ioFile {
 		L.ArgError(1, "file expected")
 	}
-	return ud.Value.(stream)
+	st, ok := ud.Value.(stream)
+	return st, ok
 }
 
 func fileWrite(L *lua.LState) int {
-	writeArgs(L, checkFile(L), 2)
+	if st, ok := checkStream(L); ok {
+		writeArgs(L, st, 2)
+		L.Push(L.Get(1))
+		return 1
+	}
+	lf := checkOpenFile(L)
+	if lf.w == nil {
+		return fail(L, lf.f.Name(), errors.New("file not open for writing"))
+	}
+	for i := 2; i <= L.GetTop(); i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			stateOf(L).charge(len(v) / 64)
+			if _, err := lf.w.WriteString(string(v)); err != nil {
+				return fail(L, lf.f.Name(), err)
+			}
+		case lua.LNumber:
+			lf.w.WriteString(v.String())
+		default:
+			L.ArgError(i-1, "string expected, got "+v.Type().String())
+		}
+	}
 	L.Push(L.Get(1))
 	return 1
 }
 
 func fileFlush(L *lua.LState) int {
-	stateOf(L).stream(checkFile(L)).flush()
+	if st, ok := checkStream(L); ok {
+		stateOf(L).stream(st).flush()
+		return 0
+	}
+	if lf := checkOpenFile(L); lf.w != nil {
+		lf.w.Flush()
+	}
 	return 0
 }
 
 func fileToString(L *lua.LState) int {
-	if checkFile(L) == streamStderr {
+	st, ok := checkStream(L)
+	switch {
+	case ok && st == streamStderr:
 		L.Push(lua.LString("file (stderr)"))
-	} else {
+	case ok:
 		L.Push(lua.LString("file (stdout)"))
+	default:
+		ud := L.Get(1).(*lua.LUserData)
+		if ud.Value.(*luaFile).closed {
+			L.Push(lua.LString("file (closed)"))
+		} else {
+			L.Push(lua.LString(fmt.Sprintf("file (%p)", ud.Value)))
+		}
 	}
 	return 1
 }
@@ -144,65 +184,12 @@ func ioRead(L *lua.LState) int {
 	if s.p.Data() != rootMarker {
 		L.RaiseError("io.read: only the root process reads standard input")
 	}
-	in := s.host.stdin
-	nargs := L.GetTop()
-	if nargs == 0 {
-		L.Push(lua.LString("*l"))
-		nargs = 1
+	var formats []lua.LValue
+	for i := 1; i <= L.GetTop(); i++ {
+		formats = append(formats, L.Get(i))
 	}
-	for i := 1; i <= nargs; i++ {
-		switch f := L.Get(i).(type) {
-		case lua.LNumber:
-			buf := make([]byte, int(f))
-			n, _ := io.ReadFull(in, buf)
-			if n == 0 && f > 0 {
-				L.Push(lua.LNil)
-				return i
-			}
-			L.Push(lua.LString(buf[:n]))
-		case lua.LString:
-			switch strings.TrimPrefix(string(f), "*") {
-			case "l", "L":
-				line, err := in.ReadString('\n')
-				if line == "" && err != nil {
-					L.Push(lua.LNil)
-					return i
-				}
-				if !strings.HasPrefix(string(f), "*L") && !strings.HasPrefix(string(f), "L") {
-					line = strings.TrimSuffix(line, "\n")
-				}
-				L.Push(lua.LString(line))
-			case "a":
-				all, _ := io.ReadAll(in)
-				L.Push(lua.LString(all))
-			case "n":
-				var word []byte
-				for {
-					c, err := in.ReadByte()
-					if err != nil {
-						break
-					}
-					if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-						if len(word) == 0 {
-							continue
-						}
-						in.UnreadByte()
-						break
-					}
-					word = append(word, c)
-				}
-				n, err := strconv.ParseFloat(string(word), 64)
-				if err != nil {
-					L.Push(lua.LNil)
-					return i
-				}
-				L.Push(lua.LNumber(n))
-			default:
-				L.ArgError(i, "invalid format")
-			}
-		default:
-			L.ArgError(i, "invalid format")
-		}
+	if len(formats) == 0 {
+		formats = []lua.LValue{lua.LString("*l")}
 	}
-	return nargs
+	return readFormats(L, s.host.stdin, formats)
 }

@@ -40,6 +40,12 @@ type state struct {
 	pids intern[proc.PID]
 	refs intern[proc.Ref]
 
+	memLimit   int64 // bytes; 0: none
+	memLive    int64 // heap size found by the last walk
+	memCharged int64 // bytes allocated since
+	walks      int
+
+	files   []*luaFile
 	rng     *rand.Rand
 	capture *strings.Builder // output of an Eval process
 	pkgPath string           // package.path of the process, inherited from its spawner
@@ -77,6 +83,21 @@ func (s *state) Err() error {
 	return errStopped
 }
 
+// charge counts n instructions' worth of work done by a builtin (pattern
+// matching, string.rep, table.sort, ...). Builtins whose work grows with
+// their input call it as they go, at least every few thousand steps, so
+// that the instruction budget holds and a kill stops them. It raises (does
+// not return) when the process must stop.
+func (s *state) charge(n int) {
+	s.count += uint64(n)
+	if s.count > s.budget && !s.stopping {
+		s.stop(proc.InstructionLimit)
+	}
+	if s.stopping || s.p.Killed() {
+		s.L.RaiseError("%s", s.Err().Error())
+	}
+}
+
 // stop makes the process end with reason at its next instruction, however
 // deep in pcalls it is.
 func (s *state) stop(reason proc.Value) {
@@ -87,12 +108,6 @@ func (s *state) stop(reason proc.Value) {
 // publish makes the counters visible to inspection.
 func (s *state) publish() {
 	s.p.SetStats(s.count, s.memoryEstimate())
-}
-
-// memoryEstimate is a coarse estimate of the process's Lua heap: the lean
-// state and its stand-ins, plus what the value stack holds.
-func (s *state) memoryEstimate() int64 {
-	return baseStateBytes + int64(s.L.GetTop())*16
 }
 
 // baseStateBytes is the measured size of an idle process (see
@@ -127,6 +142,7 @@ func newState(h *Host, p *proc.Process, limits Limits) *state {
 	if limits.MaxInstructions > 0 {
 		s.budget = limits.MaxInstructions
 	}
+	s.memLimit = limits.MaxMemory
 	// NewState pre-sizes the globals for 64 keys and the registry for 32:
 	// most processes set a few globals and never touch the registry.
 	g := L.CreateTable(0, 0)
@@ -149,6 +165,7 @@ func newState(h *Host, p *proc.Process, limits Limits) *state {
 var statePool sync.Pool
 
 func (s *state) close() {
+	s.closeFiles()
 	s.p.SetStats(s.count, 0)
 	L := s.L
 	if L.GetTop() != 0 {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -203,16 +204,42 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 type runOptions struct {
 	maxInstructions uint64
 	maxMailbox      int
+	maxMemory       sizeFlag
 	allowEnv        listFlag
 	allowRead       listFlag
+	allowWrite      listFlag
+}
+
+// sizeFlag is a size in bytes given as 65536, 64KiB, 16MiB, ...
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+func (f *sizeFlag) Set(s string) error {
+	n, err := luahost.ParseSize(s)
+	*f = sizeFlag(n)
+	return err
+}
+
+// limits returns the limits and permissions the flags give.
+func (o *runOptions) limits() luahost.Limits {
+	return luahost.Limits{
+		MaxInstructions: o.maxInstructions,
+		MaxMailbox:      o.maxMailbox,
+		MaxMemory:       int64(o.maxMemory),
+		AllowEnv:        o.allowEnv,
+		AllowRead:       o.allowRead,
+		AllowWrite:      o.allowWrite,
+	}
 }
 
 func runFlags(fs *flag.FlagSet) any {
 	o := &runOptions{}
 	fs.Uint64Var(&o.maxInstructions, "max-instructions", 0, "end each process that executes more than `N` Lua VM instructions (0: no limit)")
 	fs.IntVar(&o.maxMailbox, "max-mailbox", 0, "end each process with more than `N` messages waiting (0: no limit)")
+	fs.Var(&o.maxMemory, "max-memory", "end each process whose Lua heap passes `SIZE` (e.g. 64MiB; 0: no limit)")
 	fs.Var(&o.allowEnv, "allow-env", "let os.getenv read environment variable `NAME` (repeatable)")
-	fs.Var(&o.allowRead, "allow-read", "let require, loadfile and dofile load files under `DIR` (repeatable)")
+	fs.Var(&o.allowRead, "allow-read", "let io.open, require, loadfile and dofile read files under `DIR` (repeatable)")
+	fs.Var(&o.allowWrite, "allow-write", "let io.open, os.remove and os.rename write files under `DIR` (repeatable)")
 	return o
 }
 
@@ -246,12 +273,7 @@ func (c *cli) run(args []string) int {
 		Stdin:  c.stdin,
 		Stdout: c.stdout,
 		Stderr: c.stderr,
-		Limits: luahost.Limits{
-			MaxInstructions: o.maxInstructions,
-			MaxMailbox:      o.maxMailbox,
-			AllowEnv:        o.allowEnv,
-			AllowRead:       o.allowRead,
-		},
+		Limits: o.limits(),
 	})
 	err := host.RunScript(context.Background(), script, fs.Args()[1:])
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

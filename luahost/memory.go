@@ -1,0 +1,171 @@
+package luahost
+
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/dlua/dlua/proc"
+)
+
+// Memory accounting
+//
+// gopher-lua has no allocator hook, so a process's heap is estimated the way
+// a garbage collector paces itself: the estimate is the size of the values
+// the process could reach at the last walk of its heap ("live"), plus what
+// it has allocated since ("charged"). Everything that can allocate much in
+// one step charges before it allocates: the VM instructions that build
+// strings, tables and closures (see knobs.go), and the builtins that build
+// big values (string.rep, table.concat, ...). When the estimate passes the
+// limit, the heap is walked to find what is really live; only if that is
+// still over the limit does the process end with "memory_limit". Garbage
+// costs nothing but a walk now and then; a process far below its limit is
+// never walked.
+
+// alloc accounts n bytes that a builtin or an instruction is about to
+// allocate. It raises (does not return) when the process must end.
+func (s *state) alloc(n int) {
+	s.memCharged += int64(n)
+	if s.memLimit == 0 || s.memLive+s.memCharged <= s.memLimit {
+		return
+	}
+	s.collect()
+	s.memCharged = int64(n)
+	if s.memLive+s.memCharged > s.memLimit && !s.stopping {
+		s.stop(proc.MemoryLimit)
+	}
+	if s.stopping {
+		s.L.RaiseError("%s", errStopped.Error())
+	}
+}
+
+// collect walks the process's heap and makes its size the new "live".
+func (s *state) collect() {
+	s.memLive = s.heapSize()
+	s.memCharged = 0
+	s.walks++
+}
+
+// memoryEstimate is the process's heap as inspection reports it.
+func (s *state) memoryEstimate() int64 {
+	return baseStateBytes + s.memLive + s.memCharged
+}
+
+// Sizes the walk gives values, in bytes: close to what gopher-lua
+// allocates for each on 64-bit platforms.
+const (
+	sizeString   = 16  // header; the bytes are added
+	sizeTable    = 112 // LTable and its slices' headers
+	sizeSlot     = 16  // one array slot
+	sizeField    = 96  // one hash field: map entry, key list, key index
+	sizeFunction = 80  // LFunction
+	sizeUpvalue  = 48
+	sizeUserdata = 64
+	sizeThread   = 8 << 10 // a coroutine's LState with its stacks
+)
+
+// heapSize returns the bytes of the values the process can reach: its
+// globals, registry, library stand-ins, and the locals and functions of
+// every active call, in coroutines too.
+func (s *state) heapSize() int64 {
+	w := walker{seen: make(map[any]struct{}, 64)}
+	w.value(s.globals)
+	if s.L.Env != s.globals {
+		w.value(s.L.Env)
+	}
+	w.value(s.L.G.Registry)
+	for _, t := range s.libs {
+		if t != nil {
+			w.value(t)
+		}
+	}
+	w.value(s.strMeta)
+	w.thread(s.L)
+	return w.size
+}
+
+type walker struct {
+	seen map[any]struct{}
+	size int64
+}
+
+func (w *walker) visit(p any) bool {
+	if _, ok := w.seen[p]; ok {
+		return false
+	}
+	w.seen[p] = struct{}{}
+	return true
+}
+
+func (w *walker) value(v lua.LValue) {
+	switch v := v.(type) {
+	case lua.LString:
+		if len(v) > 64 {
+			// Long strings are counted once however often they are held.
+			if !w.visit(string(v)) {
+				return
+			}
+		}
+		w.size += sizeString + int64(len(v))
+	case *lua.LTable:
+		if !w.visit(v) {
+			return
+		}
+		w.size += sizeTable
+		w.value(v.Metatable)
+		n := v.Len()
+		w.size += int64(n) * sizeSlot
+		v.ForEach(func(k, val lua.LValue) {
+			if kn, ok := k.(lua.LNumber); !ok || int(kn) > n || kn < 1 {
+				w.size += sizeField
+				w.value(k)
+			}
+			w.value(val)
+		})
+	case *lua.LFunction:
+		if !w.visit(v) {
+			return
+		}
+		w.size += sizeFunction + int64(len(v.Upvalues))*sizeUpvalue
+		for _, uv := range v.Upvalues {
+			if uv != nil {
+				w.value(uv.Value())
+			}
+		}
+		if v.Env != nil && v.Env != unreachableEnv {
+			w.value(v.Env)
+		}
+	case *lua.LUserData:
+		if !w.visit(v) {
+			return
+		}
+		w.size += sizeUserdata
+	case *lua.LState:
+		if !w.visit(v) {
+			return
+		}
+		w.size += sizeThread
+		w.thread(v)
+	}
+}
+
+// thread visits the locals, functions and stack of every active call of L.
+func (w *walker) thread(L *lua.LState) {
+	for level := 0; ; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			break
+		}
+		if fn, err := L.GetInfo("f", dbg, lua.LNil); err == nil {
+			w.value(fn)
+		}
+		for i := 1; ; i++ {
+			name, v := L.GetLocal(dbg, i)
+			if name == "" {
+				break
+			}
+			w.value(v)
+		}
+	}
+	for i := 1; i <= L.GetTop(); i++ {
+		w.value(L.Get(i))
+	}
+}
