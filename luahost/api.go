@@ -394,10 +394,56 @@ func procReceive(L *lua.LState) int {
 // it once.
 func (s *state) local(e *proc.Entry) lua.LValue {
 	if e.Local == nil {
+		if s.memLimit != 0 {
+			s.alloc(valueSize(e.V))
+		}
 		e.Local = s.fromValue(e.V)
 	}
 	return e.Local.(lua.LValue)
 }
+
+// valueSize estimates the bytes v takes once made a Lua value: the sizes
+// memory.go gives, with each table and function counted once.
+func valueSize(v proc.Value) int {
+	var seen map[any]bool
+	var size func(v proc.Value) int
+	size = func(v proc.Value) int {
+		switch v := v.(type) {
+		case string:
+			return sizeString + len(v)
+		case proc.PID, proc.Ref:
+			return sizeUserdata
+		case *proc.Table, *proc.Func:
+			if seen == nil {
+				seen = make(map[any]bool)
+			}
+			if seen[v] {
+				return 0
+			}
+			seen[v] = true
+		}
+		switch v := v.(type) {
+		case *proc.Table:
+			n := sizeTable + len(v.Array)*sizeSlot + len(v.Hash)*sizeField
+			for _, e := range v.Array {
+				n += size(e)
+			}
+			for _, f := range v.Hash {
+				n += size(f.Key) + size(f.Val)
+			}
+			return n
+		case *proc.Func:
+			n := sizeFunction + len(v.Upvalues)*sizeUpvalue
+			for _, u := range v.Upvalues {
+				n += size(u)
+			}
+			return n
+		}
+		return 0
+	}
+	return size(v)
+}
+
 
 func procLink(L *lua.LState) int {
 	stateOf(L).p.Link(checkPID(L, 1))

@@ -246,6 +246,7 @@ func buildShared() *sharedLibs {
 // goroutine per coroutine), then gives the new thread the process's state
 // as context: its instructions are counted and a kill stops it too.
 func bareThread(L *lua.LState, make lua.LGFunction, thread func(lua.LValue) *lua.LState) int {
+	stateOf(L).alloc(sizeThread)
 	ctx := L.RemoveContext()
 	n := make(L)
 	L.SetContext(ctx)

@@ -100,6 +100,11 @@ func baseDoFile(L *lua.LState) int {
 
 // loadChunk compiles Lua source for load and loadstring.
 func loadChunk(L *lua.LState, src, name string) int {
+	s := stateOf(L)
+	// Compiling is Go work proportional to the source, and its prototype
+	// is the process's own: charge both.
+	s.charge(len(src) / 16)
+	s.alloc(4 * len(src))
 	proto, err := compile(src, name)
 	if err != nil {
 		L.Push(lua.LNil)
