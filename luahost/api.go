@@ -444,7 +444,6 @@ func valueSize(v proc.Value) int {
 	return size(v)
 }
 
-
 func procLink(L *lua.LState) int {
 	stateOf(L).p.Link(checkPID(L, 1))
 	return 0
