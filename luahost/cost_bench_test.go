@@ -44,14 +44,16 @@ var workloads = []struct{ name, src string }{
 		assert(sum > 0)`},
 }
 
-// BenchmarkCost runs each workload on plain gopher-lua (a default state, no
-// context), in a dlua process without limits, with an instruction limit,
+// BenchmarkCost runs each workload on plain gopher-lua (every library
+// opened, no context, the same stack sizes as dlua's states), in a dlua process without limits, with an instruction limit,
 // and with both an instruction and a memory limit.
 func BenchmarkCost(b *testing.B) {
 	for _, w := range workloads {
 		b.Run(w.name+"/plain", func(b *testing.B) {
 			for range b.N {
-				L := lua.NewState(lua.Options{RegistryMaxSize: 1 << 20})
+				opts := options // dlua's stack sizes, every library opened, no context
+				opts.SkipOpenLibs = false
+				L := lua.NewState(opts)
 				if err := L.DoString(w.src); err != nil {
 					b.Fatal(err)
 				}
