@@ -24,7 +24,16 @@ import (
 // allocate. It raises (does not return) when the process must end.
 func (s *state) alloc(n int) {
 	s.memCharged += int64(n)
-	if s.memLimit == 0 || s.memLive+s.memCharged <= s.memLimit {
+	if s.memLimit == 0 {
+		// No limit: the estimate is only for inspection. Walk when the
+		// process has allocated twice what was live, as a collector would,
+		// so that garbage does not inflate it for ever.
+		if s.memCharged > 2*s.memLive+1<<20 {
+			s.collect()
+		}
+		return
+	}
+	if s.memLive+s.memCharged <= s.memLimit {
 		return
 	}
 	s.collect()
