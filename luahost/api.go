@@ -375,6 +375,7 @@ func procReceive(L *lua.LState) int {
 		L.ArgError(1, "pattern (function or table) or timeout expected, got "+pat.Type().String())
 	}
 	timeout := checkTimeout(L, timeoutArg)
+	s.publish() // the counters of a process that waits stay visible
 	e, err := s.p.Receive(timeout, match)
 	switch {
 	case err == nil:
@@ -384,6 +385,9 @@ func procReceive(L *lua.LState) int {
 		L.Push(lua.LNil)
 		L.Push(lua.LString("timeout"))
 		return 2
+	case errors.Is(err, proc.ErrNestedReceive):
+		L.RaiseError("receive cannot be called inside a receive pattern")
+		return 0
 	default:
 		L.RaiseError("%s", err.Error())
 		return 0
@@ -435,7 +439,9 @@ func valueSize(v proc.Value) int {
 		case *proc.Func:
 			n := sizeFunction + len(v.Upvalues)*sizeUpvalue
 			for _, u := range v.Upvalues {
-				n += size(u)
+				if u != nil {
+					n += size(u.V)
+				}
 			}
 			return n
 		}
@@ -553,6 +559,7 @@ func procSleep(L *lua.LState) int {
 	if d < 0 {
 		L.ArgError(1, "sleep needs a finite number of seconds")
 	}
+	s.publish()
 	if err := s.p.Sleep(d); err != nil {
 		L.RaiseError("%s", err.Error())
 	}

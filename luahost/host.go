@@ -291,26 +291,39 @@ func compile(src, name string) (*lua.FunctionProto, error) {
 	}
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
+		return nil, &SyntaxError{Name: name, Err: err, lines: strings.Count(src, "\n") + 1}
+	}
+	proto, err := lua.Compile(chunk, name)
+	if err != nil {
 		return nil, &SyntaxError{Name: name, Err: err}
 	}
-	return lua.Compile(chunk, name)
+	return proto, nil
 }
 
-// SyntaxError is a script that does not parse.
+// SyntaxError is a chunk that does not parse or compile.
 type SyntaxError struct {
-	Name string
-	Err  error
+	Name  string // the chunk's name, as error messages show it
+	Err   error  // gopher-lua's *parse.Error or *lua.CompileError
+	lines int    // lines in the source
 }
 
 // Error reads as Lua's own: "name:LINE: MESSAGE near 'TOKEN'".
 func (e *SyntaxError) Error() string {
 	var perr *parse.Error
-	if errors.As(e.Err, &perr) {
+	var cerr *lua.CompileError
+	switch {
+	case errors.As(e.Err, &perr):
 		msg := strings.TrimSpace(perr.Message)
+		line := perr.Pos.Line
+		if line < 1 { // gopher-lua reports the end of the source as line -1
+			line, perr.Token = max(e.lines, 1), "<eof>"
+		}
 		if perr.Token != "" {
 			msg += " near '" + perr.Token + "'"
 		}
-		return fmt.Sprintf("%s:%d: %s", e.Name, perr.Pos.Line, msg)
+		return fmt.Sprintf("%s:%d: %s", e.Name, line, msg)
+	case errors.As(e.Err, &cerr):
+		return fmt.Sprintf("%s:%d: %s", e.Name, cerr.Line, strings.TrimSpace(cerr.Message))
 	}
 	return e.Name + ": " + strings.TrimSpace(e.Err.Error())
 }

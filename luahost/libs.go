@@ -72,7 +72,6 @@ type sharedLibs struct {
 	fnName map[*lua.LFunction]string
 	byName map[string]*lua.LFunction
 
-	next      *lua.LFunction // the plain next, returned by pairs
 	traceback *lua.LFunction
 	ioFile    *lua.LTable // metatable of io.stdout and io.stderr
 	pidMeta   *lua.LTable
@@ -142,16 +141,20 @@ func buildShared() *sharedLibs {
 	borrow(base, "", "", "assert", "error", "ipairs", "pcall", "rawequal",
 		"select", "tonumber", "tostring", "type", "unpack", "xpcall", "setfenv")
 	base.RawSetString("_VERSION", lua.LString(lua.LuaVersion))
-	sh.next = from("").RawGetString("next").(*lua.LFunction)
 	for name, f := range baseFuncs {
 		add(base, "", name, gofn(f))
 	}
 
 	sh.lib[libString] = newTable(16)
-	borrow(sh.lib[libString], "string", "string", "byte", "char", "find", "format", "gmatch",
-		"gsub", "len", "lower", "match", "rep", "reverse", "sub", "upper")
+	// The string and table libraries, and unpack, charge their work (strlib.go).
+	for _, f := range stringFuncs {
+		add(sh.lib[libString], "string", f.name, gofn(f.fn))
+	}
 	sh.lib[libTable] = newTable(8)
-	borrow(sh.lib[libTable], "table", "table", "concat", "insert", "maxn", "remove", "sort", "getn")
+	for _, f := range tableFuncs {
+		add(sh.lib[libTable], "table", f.name, gofn(f.fn))
+	}
+	add(base, "", "unpack", gofn(baseUnpack))
 	sh.lib[libMath] = newTable(32)
 	borrow(sh.lib[libMath], "math", "math", "abs", "acos", "asin", "atan", "atan2", "ceil", "cos",
 		"cosh", "deg", "exp", "floor", "fmod", "frexp", "ldexp", "log", "log10", "max", "min",
@@ -268,10 +271,10 @@ func (s *state) lib(id libID) *lua.LTable {
 		t.RawSetString("loaded", loaded)
 		t.RawSetString("preload", s.L.CreateTable(0, 0))
 		t.RawSetString("path", lua.LString(s.pkgPath))
+		// As in Lua, package.loaded keeps the libraries even when the
+		// script has removed their globals.
 		for name, lid := range globalLibs {
-			if !s.deleted[lid] {
-				loaded.RawSetString(name, s.lib(lid))
-			}
+			loaded.RawSetString(name, s.lib(lid))
 		}
 		loaded.RawSetString("_G", s.globals)
 	}
@@ -288,35 +291,41 @@ func libIndex(L *lua.LState) int {
 	}
 	s := stateOf(L)
 	if key == "_G" {
+		// Cached in the globals on first use: reaching here again means
+		// the script removed it.
+		if s.gCached {
+			L.Push(lua.LNil)
+			return 1
+		}
+		s.gCached = true
 		s.globals.RawSetString("_G", s.globals)
 		L.Push(s.globals)
 		return 1
 	}
 	id, ok := globalLibs[string(key)]
-	if !ok || s.deleted[id] {
+	if !ok || s.deleted[id] || s.cached[id] {
 		L.Push(lua.LNil)
 		return 1
 	}
 	t := s.lib(id)
+	s.cached[id] = true
 	s.globals.RawSetString(string(key), t)
 	L.Push(t)
 	return 1
 }
 
 // globalsNewIndex runs when a script sets a global that its globals table
-// does not hold yet.
+// does not hold yet. Setting a name the base or the libraries provide
+// (print, string, _G, ...) first makes the globals an ordinary table, so
+// that setting it to nil later removes it for good.
 func globalsNewIndex(L *lua.LState) int {
 	t, k, v := L.CheckTable(1), L.CheckAny(2), L.CheckAny(3)
-	if v == lua.LNil {
-		s := stateOf(L)
-		if name, ok := k.(lua.LString); ok {
-			if id, lib := globalLibs[string(name)]; lib {
-				s.deleted[id] = true
-				t.RawSet(k, v)
-				return 0
-			}
+	if name, ok := k.(lua.LString); ok {
+		if id, lib := globalLibs[string(name)]; lib && v == lua.LNil {
+			stateOf(L).deleted[id] = true
 		}
-		if shared.base.RawGet(k) != lua.LNil {
+		_, lib := globalLibs[string(name)]
+		if lib || name == "_G" || shared.base.RawGet(k) != lua.LNil {
 			materialize(L, t)
 		}
 	}
@@ -358,13 +367,15 @@ func materialize(L *lua.LState, t *lua.LTable) {
 	s := stateOf(L)
 	copyMissing(shared.base)
 	for name, lid := range globalLibs {
-		if !s.deleted[lid] && t.RawGetString(name) == lua.LNil {
+		if !s.deleted[lid] && !s.cached[lid] && t.RawGetString(name) == lua.LNil {
 			t.RawSetString(name, s.lib(lid))
 		}
+		s.cached[lid] = true
 	}
-	if t.RawGetString("_G") == lua.LNil {
+	if !s.gCached && t.RawGetString("_G") == lua.LNil {
 		t.RawSetString("_G", s.globals)
 	}
+	s.gCached = true
 }
 
 // materialized returns t after materializing it if it is a stand-in.
@@ -391,7 +402,7 @@ var baseFuncs = map[string]lua.LGFunction{
 	},
 	"pairs": func(L *lua.LState) int {
 		tb := materialized(L, L.CheckTable(1))
-		L.Push(shared.next)
+		L.Push(shared.base.RawGetString("next"))
 		L.Push(tb)
 		L.Push(lua.LNil)
 		return 3

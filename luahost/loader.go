@@ -117,14 +117,35 @@ func loadChunk(L *lua.LState, src, name string) int {
 
 func baseLoadString(L *lua.LState) int {
 	src := L.CheckString(1)
-	return loadChunk(L, src, L.OptString(2, src))
+	return loadChunk(L, src, chunkName(L.OptString(2, ""), src))
+}
+
+// chunkName names a chunk of source as Lua 5.1 does: a given name is used
+// as it is ("=name" without its "="), and source without one is called
+// [string "its first line..."].
+func chunkName(given, src string) string {
+	if given != "" {
+		if given[0] == '=' || given[0] == '@' {
+			return given[1:]
+		}
+		return given
+	}
+	line, _, more := strings.Cut(src, "\n")
+	const max = 40
+	if len(line) > max {
+		line, more = line[:max], true
+	}
+	if more {
+		return `[string "` + line + `..."]`
+	}
+	return `[string "` + line + `"]`
 }
 
 // baseLoad is load(string|function, [chunkname]).
 func baseLoad(L *lua.LState) int {
 	switch v := L.Get(1).(type) {
 	case lua.LString:
-		return loadChunk(L, string(v), L.OptString(2, string(v)))
+		return loadChunk(L, string(v), chunkName(L.OptString(2, ""), string(v)))
 	case *lua.LFunction:
 		var b strings.Builder
 		for {
@@ -143,7 +164,7 @@ func baseLoad(L *lua.LState) int {
 			}
 			b.WriteString(string(s))
 		}
-		return loadChunk(L, b.String(), L.OptString(2, "=(load)"))
+		return loadChunk(L, b.String(), chunkName(L.OptString(2, "=(load)"), ""))
 	default:
 		L.ArgError(1, "string or function expected")
 		return 0

@@ -35,6 +35,8 @@ type state struct {
 	globals *lua.LTable
 	libs    [numLibs]*lua.LTable // per-state stand-ins, made on first use
 	deleted [numLibs]bool        // library globals set to nil by the script
+	cached  [numLibs]bool        // library globals stored in the globals table
+	gCached bool                 // _G stored in the globals table
 	strMeta *lua.LTable
 
 	pids intern[proc.PID]

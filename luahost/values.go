@@ -51,6 +51,7 @@ type toCopier struct {
 	firstFn  *lua.LFunction
 	firstFnV *proc.Func
 	funcs    map[*lua.LFunction]*proc.Func
+	cells    map[*lua.Upvalue]*proc.Cell // variables captured by more than one function
 }
 
 // toValue copies v out of the process. root names v in error messages.
@@ -116,6 +117,9 @@ func (c *toCopier) table(t *lua.LTable, depth int) (proc.Value, *copyError) {
 	}
 	if depth >= maxCopyDepth {
 		return nil, &copyError{what: "a table nested more than " + strconv.Itoa(maxCopyDepth) + " deep"}
+	}
+	if t.Metatable != lua.LNil {
+		materialize(c.s.L, t) // a library stand-in travels as its contents
 	}
 	out := &proc.Table{}
 	if c.first == nil {
@@ -217,11 +221,22 @@ func (c *toCopier) function(f *lua.LFunction, depth int) (proc.Value, *copyError
 		c.funcs[f] = out
 	}
 	if len(f.Upvalues) > 0 {
-		out.Upvalues = make([]proc.Value, len(f.Upvalues))
+		out.Upvalues = make([]*proc.Cell, len(f.Upvalues))
+		cells := make([]proc.Cell, len(f.Upvalues)) // one allocation for all
 		for i, uv := range f.Upvalues {
 			if uv == nil {
+				out.Upvalues[i] = &cells[i]
 				continue
 			}
+			if cell, ok := c.cells[uv]; ok {
+				out.Upvalues[i] = cell
+				continue
+			}
+			out.Upvalues[i] = &cells[i]
+			if c.cells == nil {
+				c.cells = make(map[*lua.Upvalue]*proc.Cell)
+			}
+			c.cells[uv] = &cells[i]
 			v, err := c.value(uv.Value(), depth+1)
 			if err != nil {
 				name := "?"
@@ -231,7 +246,7 @@ func (c *toCopier) function(f *lua.LFunction, depth int) (proc.Value, *copyError
 				err.path = append(err.path, " upvalue "+name)
 				return nil, err
 			}
-			out.Upvalues[i] = v
+			cells[i].V = v
 		}
 	}
 	return out, nil
@@ -245,6 +260,7 @@ type fromCopier struct {
 	firstFn  *proc.Func
 	firstFnV *lua.LFunction
 	funcs    map[*proc.Func]*lua.LFunction
+	cells    map[*proc.Cell]*lua.Upvalue
 }
 
 // fromValue makes a Lua value of this process from v.
@@ -348,12 +364,21 @@ func (c *fromCopier) function(f *proc.Func) lua.LValue {
 	for i := range out.Upvalues {
 		// An Upvalue with no registry is a closed one.
 		uv := &uvs[i]
-		if i < len(f.Upvalues) {
-			uv.SetValue(c.value(f.Upvalues[i]))
-		} else {
-			uv.SetValue(lua.LNil)
-		}
 		out.Upvalues[i] = uv
+		if i >= len(f.Upvalues) || f.Upvalues[i] == nil {
+			uv.SetValue(lua.LNil)
+			continue
+		}
+		cell := f.Upvalues[i]
+		if shared, ok := c.cells[cell]; ok {
+			out.Upvalues[i] = shared
+			continue
+		}
+		if c.cells == nil {
+			c.cells = make(map[*proc.Cell]*lua.Upvalue)
+		}
+		c.cells[cell] = uv
+		uv.SetValue(c.value(cell.V))
 	}
 	return out
 }

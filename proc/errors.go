@@ -19,6 +19,9 @@ var (
 	ErrNotRegistered = errors.New("proc: name not registered")
 	// ErrBadName is returned for an empty name.
 	ErrBadName = errors.New("proc: bad name")
+	// ErrNestedReceive is returned by Receive called from inside the match
+	// function of another Receive.
+	ErrNestedReceive = errors.New("proc: receive called inside a receive pattern")
 	// ErrNodeDown is returned by Spawn on a node that is shutting down.
 	ErrNodeDown = errors.New("proc: node is shutting down")
 )

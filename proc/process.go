@@ -71,6 +71,7 @@ type Process struct {
 	queue    []Entry
 	head     int
 	queued   atomic.Int64  // len(queue)-head, published for inspection and limits
+	scanning bool          // a Receive is calling its match function
 	received atomic.Uint64 // messages taken from the inbox, ever
 
 	// Relations and life, guarded by mu.
@@ -247,8 +248,12 @@ func (p *Process) Send(to PID, v Value) {
 // up to timeout for one to arrive: a negative timeout waits forever, zero
 // only looks. It returns ErrTimeout when none matched, ErrKilled when the
 // process has been killed. match runs on the caller's goroutine with no lock
-// held; if it panics, the mailbox is left as it was.
+// held; if it panics, the mailbox is left as it was; if it calls Receive,
+// that call fails with ErrNestedReceive.
 func (p *Process) Receive(timeout time.Duration, match func(*Entry) bool) (Entry, error) {
+	if p.scanning {
+		return Entry{}, ErrNestedReceive
+	}
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -261,7 +266,7 @@ func (p *Process) Receive(timeout time.Duration, match func(*Entry) bool) (Entry
 			return Entry{}, ErrKilled
 		}
 		for i := scan; i < len(p.queue); i++ {
-			if match == nil || match(&p.queue[i]) {
+			if match == nil || p.matches(match, &p.queue[i]) {
 				e := p.queue[i]
 				p.removeAt(i)
 				return e, nil
@@ -281,6 +286,14 @@ func (p *Process) Receive(timeout time.Duration, match func(*Entry) bool) (Entry
 			return Entry{}, ErrTimeout
 		}
 	}
+}
+
+// matches calls match, refusing any Receive it makes: the queue must not
+// change under the scan.
+func (p *Process) matches(match func(*Entry) bool, e *Entry) bool {
+	p.scanning = true
+	defer func() { p.scanning = false }()
+	return match(e)
 }
 
 // block waits for a wake-up (a message or a kill). It returns false when

@@ -66,12 +66,19 @@ func (t *Table) Get(k string) Value {
 }
 
 // Func is a copied function. Code is the host language's compiled function,
-// opaque to proc; Upvalues are its captured values, copied like any Value.
-// Name is set for builtins that travel by name instead of by code.
+// opaque to proc; Upvalues are the variables it captured. Name is set for
+// builtins that travel by name instead of by code.
 type Func struct {
 	Code     any
 	Name     string
-	Upvalues []Value
+	Upvalues []*Cell
+}
+
+// Cell is a variable captured by functions (an upvalue), holding a copied
+// Value. Functions copied together that captured the same variable share
+// one Cell, as they shared the variable.
+type Cell struct {
+	V Value
 }
 
 // Exit reasons that the runtime itself produces. A reason is any Value:

@@ -1,0 +1,7 @@
+local name = ...
+return {
+	name = name,
+	f = function(parent)
+		send(parent, name .. ".f")
+	end,
+}
