@@ -198,6 +198,7 @@ func spawn(L *lua.LState, o spawnOpts, fn int) int {
 	pid, ref, err := s.host.node.Spawn(s.p, proc.SpawnOpts{
 		Link: o.link, Monitor: o.monitor, Name: o.name,
 		MaxMailbox: limits.MaxMailbox, Initial: initial,
+		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
 	}, s.host.body(target, args, limits, s.pkgPath))
 	if err != nil {
 		L.RaiseError("spawn: %s", err.Error())
@@ -405,6 +406,10 @@ func (s *state) local(e *proc.Entry) lua.LValue {
 	}
 	return e.Local.(lua.LValue)
 }
+
+// messageSize measures a message waiting in a mailbox: its messages count
+// against a process's max_memory before they become Lua values too.
+func messageSize(v proc.Value) int64 { return int64(valueSize(v)) }
 
 // valueSize estimates the bytes v takes once made a Lua value: the sizes
 // memory.go gives, with each table and function counted once.

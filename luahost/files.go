@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 // luaFile is a file a process opened with io.open. The process closes its
 // files when it ends.
 type luaFile struct {
+	owner  *state
 	f      *os.File
 	r      *bufio.Reader
 	w      *bufio.Writer
@@ -29,6 +31,9 @@ func (lf *luaFile) close() error {
 		return nil
 	}
 	lf.closed = true
+	if lf.owner != nil {
+		lf.owner.files = slices.DeleteFunc(lf.owner.files, func(f *luaFile) bool { return f == lf })
+	}
 	var werr error
 	if lf.w != nil {
 		werr = lf.w.Flush()
@@ -101,7 +106,7 @@ func ioOpen(L *lua.LState) int {
 		f.Close()
 		return fail(L, path, errors.New(path+": is a directory"))
 	}
-	lf := &luaFile{f: f}
+	lf := &luaFile{owner: s, f: f}
 	if flags&(os.O_WRONLY|os.O_RDWR) == 0 || flags&os.O_RDWR != 0 {
 		lf.r = bufio.NewReader(f)
 	}
@@ -115,10 +120,9 @@ func ioOpen(L *lua.LState) int {
 
 // closeFiles closes what the process left open.
 func (s *state) closeFiles() {
-	for _, lf := range s.files {
-		lf.close()
+	for len(s.files) > 0 {
+		s.files[0].close()
 	}
-	s.files = nil
 }
 
 func ioLines(L *lua.LState) int {

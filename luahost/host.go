@@ -195,7 +195,10 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 		trace = s.trace
 		return reason
 	}
-	pid, _, err := h.node.Spawn(nil, proc.SpawnOpts{Initial: path, MaxMailbox: h.limits.MaxMailbox, Data: rootMarker}, body)
+	pid, _, err := h.node.Spawn(nil, proc.SpawnOpts{
+		Initial: path, MaxMailbox: limits.MaxMailbox, Data: rootMarker,
+		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
+	}, body)
 	if err != nil {
 		return err
 	}
@@ -288,6 +291,9 @@ func compile(src, name string) (*lua.FunctionProto, error) {
 		} else {
 			src = ""
 		}
+	}
+	if err := checkSyntaxLevels(src, name); err != nil {
+		return nil, err
 	}
 	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {

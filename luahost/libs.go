@@ -85,6 +85,9 @@ var (
 
 const globalsID libID = -1
 
+// maxCoroutineDepth bounds coroutines resumed inside one another.
+const maxCoroutineDepth = 200
+
 // gofn makes a shared Go function. Its Env is an empty table that no Lua
 // code can reach (getfenv answers with the caller's globals instead).
 func gofn(f lua.LGFunction) *lua.LFunction {
@@ -169,16 +172,43 @@ func buildShared() *sharedLibs {
 	add(sh.lib[libOS], "os", "remove", gofn(osRemove))
 	add(sh.lib[libOS], "os", "rename", gofn(osRename))
 	sh.lib[libCoroutine] = newTable(8)
-	borrow(sh.lib[libCoroutine], "coroutine", "coroutine", "resume", "yield", "status", "running")
+	borrow(sh.lib[libCoroutine], "coroutine", "coroutine", "yield", "status", "running")
 	origCreate := from("coroutine").RawGetString("create").(*lua.LFunction).GFunction
-	origWrap := from("coroutine").RawGetString("wrap").(*lua.LFunction).GFunction
-	add(sh.lib[libCoroutine], "coroutine", "create", gofn(func(L *lua.LState) int {
+	origResume := from("coroutine").RawGetString("resume").(*lua.LFunction).GFunction
+	create := func(L *lua.LState) int {
 		return bareThread(L, origCreate, func(v lua.LValue) *lua.LState { return v.(*lua.LState) })
-	}))
+	}
+	// gopher-lua resumes a coroutine on the caller's goroutine, one Go
+	// frame deeper each time: coroutines resuming coroutines are bounded
+	// as in C Lua, or they would overflow the Go stack and take the node.
+	resume := func(L *lua.LState) int {
+		s := stateOf(L)
+		if s.coDepth >= maxCoroutineDepth {
+			L.Push(lua.LFalse)
+			L.Push(lua.LString("C stack overflow"))
+			return 2
+		}
+		s.coDepth++
+		defer func() { s.coDepth-- }()
+		return origResume(L)
+	}
+	add(sh.lib[libCoroutine], "coroutine", "create", gofn(create))
+	add(sh.lib[libCoroutine], "coroutine", "resume", gofn(resume))
 	add(sh.lib[libCoroutine], "coroutine", "wrap", gofn(func(L *lua.LState) int {
-		return bareThread(L, origWrap, func(v lua.LValue) *lua.LState {
-			return v.(*lua.LFunction).Upvalues[0].Value().(*lua.LState)
-		})
+		create(L)
+		co := L.Get(-1)
+		L.Pop(1)
+		L.Push(L.NewClosure(func(L *lua.LState) int {
+			L.Insert(co, 1)
+			n := resume(L)
+			first := L.GetTop() - n + 1
+			if L.Get(first) == lua.LFalse {
+				L.Error(L.Get(first+1), 0)
+			}
+			L.Remove(first)
+			return n - 1
+		}))
+		return 1
 	}))
 	sh.lib[libDebug] = newTable(2)
 	borrow(sh.lib[libDebug], "debug", "debug", "getinfo", "traceback")
@@ -416,6 +446,9 @@ var baseFuncs = map[string]lua.LGFunction{
 		k := L.CheckAny(2)
 		if k == lua.LNil {
 			L.ArgError(2, "table index is nil")
+		}
+		if s := stateOf(L); s.memLimit != 0 {
+			s.alloc(setCost(tb, k))
 		}
 		tb.RawSet(k, L.CheckAny(3))
 		L.SetTop(1)

@@ -101,8 +101,9 @@ func baseDoFile(L *lua.LState) int {
 // loadChunk compiles Lua source for load and loadstring.
 func loadChunk(L *lua.LState, src, name string) int {
 	s := stateOf(L)
-	// Compiling is Go work proportional to the source, and its prototype
-	// is the process's own: charge both.
+	// Compiling is Go work proportional to the source (its nesting is
+	// bounded: syntax.go), and the prototype is the process's own: charge
+	// both, and remember it so that walks of the heap count it.
 	s.charge(len(src) / 16)
 	s.alloc(4 * len(src))
 	proto, err := compile(src, name)
@@ -111,6 +112,10 @@ func loadChunk(L *lua.LState, src, name string) int {
 		L.Push(lua.LString(err.Error()))
 		return 2
 	}
+	if s.protos == nil {
+		s.protos = make(map[*lua.FunctionProto]int64)
+	}
+	s.protos[proto] = protoSize(proto)
 	L.Push(L.NewFunctionFromProto(proto))
 	return 1
 }

@@ -75,7 +75,7 @@ const (
 // globals, registry, library stand-ins, and the locals and functions of
 // every active call, in coroutines too.
 func (s *state) heapSize() int64 {
-	w := walker{seen: make(map[any]struct{}, 64)}
+	w := walker{s: s, seen: make(map[any]struct{}, 64)}
 	w.value(s.globals)
 	if s.L.Env != s.globals {
 		w.value(s.L.Env)
@@ -88,11 +88,17 @@ func (s *state) heapSize() int64 {
 	}
 	w.value(s.strMeta)
 	w.thread(s.L)
+	w.value(lua.LNil) // drains what thread queued
 	return w.size
 }
 
+// walker sums the sizes of values, each counted once. It keeps its own
+// work list instead of recursing: a chain of ten million nested tables
+// must not overflow the Go stack.
 type walker struct {
+	s    *state
 	seen map[any]struct{}
+	todo []lua.LValue
 	size int64
 }
 
@@ -104,7 +110,18 @@ func (w *walker) visit(p any) bool {
 	return true
 }
 
+// value counts v and everything it holds.
 func (w *walker) value(v lua.LValue) {
+	w.todo = append(w.todo, v)
+	for len(w.todo) > 0 {
+		v := w.todo[len(w.todo)-1]
+		w.todo = w.todo[:len(w.todo)-1]
+		w.one(v)
+	}
+}
+
+// one counts v itself and queues what it holds.
+func (w *walker) one(v lua.LValue) {
 	switch v := v.(type) {
 	case lua.LString:
 		if len(v) > 64 {
@@ -119,15 +136,15 @@ func (w *walker) value(v lua.LValue) {
 			return
 		}
 		w.size += sizeTable
-		w.value(v.Metatable)
+		w.todo = append(w.todo, v.Metatable)
 		n := v.Len()
 		w.size += int64(n) * sizeSlot
 		v.ForEach(func(k, val lua.LValue) {
 			if kn, ok := k.(lua.LNumber); !ok || int(kn) > n || kn < 1 {
 				w.size += sizeField
-				w.value(k)
+				w.todo = append(w.todo, k)
 			}
-			w.value(val)
+			w.todo = append(w.todo, val)
 		})
 	case *lua.LFunction:
 		if !w.visit(v) {
@@ -136,11 +153,16 @@ func (w *walker) value(v lua.LValue) {
 		w.size += sizeFunction + int64(len(v.Upvalues))*sizeUpvalue
 		for _, uv := range v.Upvalues {
 			if uv != nil {
-				w.value(uv.Value())
+				w.todo = append(w.todo, uv.Value())
 			}
 		}
 		if v.Env != nil && v.Env != unreachableEnv {
-			w.value(v.Env)
+			w.todo = append(w.todo, v.Env)
+		}
+		if v.Proto != nil {
+			if n, own := w.s.protos[v.Proto]; own && w.visit(v.Proto) {
+				w.size += n // code this process compiled itself
+			}
 		}
 	case *lua.LUserData:
 		if !w.visit(v) {
@@ -156,7 +178,7 @@ func (w *walker) value(v lua.LValue) {
 	}
 }
 
-// thread visits the locals, functions and stack of every active call of L.
+// thread queues the locals, functions and stack of every active call of L.
 func (w *walker) thread(L *lua.LState) {
 	for level := 0; ; level++ {
 		dbg, ok := L.GetStack(level)
@@ -164,17 +186,32 @@ func (w *walker) thread(L *lua.LState) {
 			break
 		}
 		if fn, err := L.GetInfo("f", dbg, lua.LNil); err == nil {
-			w.value(fn)
+			w.todo = append(w.todo, fn)
 		}
 		for i := 1; ; i++ {
 			name, v := L.GetLocal(dbg, i)
 			if name == "" {
 				break
 			}
-			w.value(v)
+			w.todo = append(w.todo, v)
 		}
 	}
 	for i := 1; i <= L.GetTop(); i++ {
-		w.value(L.Get(i))
+		w.todo = append(w.todo, L.Get(i))
 	}
+}
+
+// protoSize estimates the bytes of a compiled prototype and those nested
+// in it.
+func protoSize(p *lua.FunctionProto) int64 {
+	n := int64(256 + 4*len(p.Code) + 16*len(p.Constants) + 8*len(p.DbgSourcePositions) + 48*len(p.DbgLocals))
+	for _, c := range p.Constants {
+		if s, ok := c.(lua.LString); ok {
+			n += int64(len(s))
+		}
+	}
+	for _, nested := range p.FunctionPrototypes {
+		n += protoSize(nested)
+	}
+	return n
 }

@@ -48,6 +48,8 @@ type state struct {
 	walks      int
 
 	files   []*luaFile
+	protos  map[*lua.FunctionProto]int64 // compiled by this process (load), and their sizes
+	coDepth int                          // coroutines resumed inside one another
 	rng     *rand.Rand
 	capture *strings.Builder // output of an Eval process
 	pkgPath string           // package.path of the process, inherited from its spawner

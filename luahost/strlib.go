@@ -947,7 +947,12 @@ func tableRemove(L *lua.LState) int {
 		return 1
 	}
 	pos := L.CheckInt(2)
-	if n := len(tableArray(tbl)) - pos; n > 16 {
+	alen := len(tableArray(tbl))
+	if pos < 1 || pos > alen || pos > tbl.Len() {
+		// As in Lua 5.1: a position outside 1..#t removes nothing.
+		return 0
+	}
+	if n := alen - pos; n > 16 {
 		stateOf(L).charge(n / 16)
 	}
 	L.Push(tbl.Remove(pos))

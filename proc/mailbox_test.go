@@ -535,3 +535,31 @@ func TestMaxMailbox(t *testing.T) {
 		}
 	})
 }
+
+func TestMaxMailboxBytes(t *testing.T) {
+	n := newNode(t, Config{})
+	size := func(v Value) int64 { return int64(len(v.(string))) }
+	r := run(t, n, func(p *Process) Value {
+		kid, ref, err := n.Spawn(p, SpawnOpts{Monitor: true, MaxMailboxBytes: 10, Size: size}, func(c *Process) Value {
+			_, err := c.Receive(-1, func(e *Entry) bool { return e.V == "never" })
+			return err
+		})
+		if err != nil {
+			return err.Error()
+		}
+		p.Send(kid, "12345")
+		p.Send(kid, "12345") // 10 bytes: at the limit, not past it
+		p.Send(kid, "x")     // past it
+		e, err := p.Receive(-1, func(e *Entry) bool { return e.V.(*Table).Get("ref") == ref })
+		if err != nil {
+			return err.Error()
+		}
+		return e.V.(*Table).Get("reason")
+	})
+	if r != MemoryLimit {
+		t.Errorf("reason %v, want %s", r, MemoryLimit)
+	}
+	if _, _, err := n.Spawn(nil, SpawnOpts{MaxMailboxBytes: 1}, func(*Process) Value { return Normal }); err == nil {
+		t.Error("Spawn with MaxMailboxBytes and no Size: no error")
+	}
+}

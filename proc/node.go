@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,13 @@ type SpawnOpts struct {
 	// MaxMailbox ends the process with "mailbox_limit" when more than this
 	// many messages wait in its mailbox. Zero: no limit.
 	MaxMailbox int
+	// MaxMailboxBytes ends the process with "memory_limit" when the
+	// messages waiting in its mailbox pass this many bytes, as Size
+	// measures them. Zero: no limit.
+	MaxMailboxBytes int64
+	// Size measures a message for MaxMailboxBytes; it runs on the sender's
+	// goroutine. Required with MaxMailboxBytes.
+	Size func(Value) int64
 	// Initial describes the body for inspection, e.g. "worker.lua:12".
 	Initial string
 	// Data is the host's own per-process data, returned by Process.Data.
@@ -152,6 +160,9 @@ func (n *Node) lookup(pid PID) *Process {
 // place before the body runs. It returns the new pid and, with Monitor, the
 // monitor's ref.
 func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, error) {
+	if opts.MaxMailboxBytes > 0 && opts.Size == nil {
+		return PID{}, Ref{}, errors.New("proc: MaxMailboxBytes needs SpawnOpts.Size")
+	}
 	n.life.RLock()
 	defer n.life.RUnlock()
 	if n.closing {
@@ -162,6 +173,8 @@ func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, err
 		pid:        PID{Node: n.name, ID: n.nextID.Add(1), Creation: n.creation},
 		initial:    opts.Initial,
 		maxMailbox: opts.MaxMailbox,
+		maxBytes:   opts.MaxMailboxBytes,
+		size:       opts.Size,
 		data:       opts.Data,
 		wake:       make(chan struct{}, 1),
 	}

@@ -44,6 +44,7 @@ func (s Status) String() string {
 type Entry struct {
 	V     Value
 	Local any
+	size  int64 // as SpawnOpts.Size measured it, with MaxMailboxBytes
 }
 
 // Process is one process of a Node. Methods that act as the process
@@ -56,12 +57,15 @@ type Process struct {
 	parent     PID
 	initial    string
 	maxMailbox int
+	maxBytes   int64
+	size       func(Value) int64
 	data       any
 	name       string // guarded by node.names
 
 	// Mailbox: senders append to inbox under mu and wake the owner.
 	mu      sync.Mutex
 	inbox   []Entry
+	bytes   int64 // of the messages in inbox and queue, with maxBytes
 	waiting bool
 	wake    chan struct{}
 
@@ -216,6 +220,9 @@ func (p *Process) wakeLocked() {
 
 // deliver puts e in the mailbox, unless the process is ending.
 func (p *Process) deliver(e Entry) {
+	if p.maxBytes > 0 {
+		e.size = p.size(e.V)
+	}
 	p.mu.Lock()
 	if p.state == alive {
 		p.enqueueLocked(e)
@@ -227,6 +234,13 @@ func (p *Process) enqueueLocked(e Entry) {
 	if p.maxMailbox > 0 && len(p.inbox)+int(p.queued.Load()) >= p.maxMailbox {
 		p.killLocked(MailboxLimit)
 		return
+	}
+	if p.maxBytes > 0 {
+		if p.bytes+e.size > p.maxBytes {
+			p.killLocked(MemoryLimit)
+			return
+		}
+		p.bytes += e.size
 	}
 	p.inbox = append(p.inbox, e)
 	if p.waiting {
@@ -336,6 +350,7 @@ func (p *Process) refill(wait bool) bool {
 func (p *Process) removeAt(i int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.bytes -= p.queue[i].size
 	if i == p.head {
 		p.queue[i] = Entry{}
 		p.head++

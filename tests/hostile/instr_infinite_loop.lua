@@ -1,0 +1,3 @@
+-- expect: instruction_limit
+-- The plainest hostile script.
+while true do end
