@@ -75,7 +75,11 @@ func init() {
 		s.alloc(sizeString + n)
 	})
 	hook(lua.OP_NEWTABLE, func(s *state, L *lua.LState, inst uint32) {
-		s.alloc(sizeTable + argB(inst)*sizeSlot + argC(inst)*sizeField)
+		n := sizeTable + argB(inst)*sizeSlot
+		if c := argC(inst); c > 0 {
+			n += sizeHash + c*sizeField
+		}
+		s.alloc(n)
 	})
 	hook(lua.OP_SETTABLE, func(s *state, L *lua.LState, inst uint32) {
 		if t, ok := L.Get(argA(inst) + 1).(*lua.LTable); ok {
@@ -186,4 +190,32 @@ func setCost(t *lua.LTable, k lua.LValue) int {
 		return 0
 	}
 	return sizeField
+}
+
+// ---------------------------------------------------------------------
+// FunctionProto.stringConstants (for codec.go)
+//
+// gopher-lua's VM reads the names of GETGLOBAL, SETGLOBAL and the string
+// keys of GETTABLEKS, SETTABLEKS and SELF from FunctionProto's unexported
+// stringConstants: one string per constant, the constant itself if it is
+// a string and "" otherwise, filled by the compiler at the end of
+// compileFunctionExpr and by nothing else. No public path fills it for a
+// prototype decoded from bytes (codec.go), so setStringConstants sets it
+// at its offset, found by name with reflect and checked here when the
+// package starts (and by the codec tests, which run decoded prototypes).
+
+var offProtoStringConstants uintptr // FunctionProto.stringConstants ([]string)
+
+func init() {
+	sc := field(reflect.TypeFor[lua.FunctionProto](), "stringConstants", reflect.Slice)
+	if sc.Type != reflect.TypeFor[[]string]() {
+		panic("luahost: gopher-lua's FunctionProto.stringConstants is not []string")
+	}
+	offProtoStringConstants = sc.Offset
+}
+
+// setStringConstants sets p's stringConstants to sk, which must be as the
+// compiler makes it from p.Constants.
+func setStringConstants(p *lua.FunctionProto, sk []string) {
+	*(*[]string)(unsafe.Add(unsafe.Pointer(p), offProtoStringConstants)) = sk
 }
