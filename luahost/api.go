@@ -279,7 +279,12 @@ func procNode(L *lua.LState) int {
 }
 
 func procNodes(L *lua.LState) int {
-	L.Push(L.CreateTable(0, 0))
+	names := stateOf(L).host.node.Nodes()
+	t := L.CreateTable(len(names), 0)
+	for _, name := range names {
+		t.Append(lua.LString(name))
+	}
+	L.Push(t)
 	return 1
 }
 
@@ -302,11 +307,9 @@ func procSend(L *lua.LState) int {
 		if !ok1 || !ok2 {
 			L.ArgError(1, "{name, node} expected")
 		}
-		if string(node) == s.host.node.Name() {
-			_ = s.host.node.SendName(string(name), msg)
-		}
-		// A node this one is not connected to: the message is lost, as a
-		// message to a dead process is.
+		// A name nobody holds, or a node this one is not connected to:
+		// the message is lost, as a message to a dead process is.
+		s.p.SendName(string(name), string(node), msg)
 	default:
 		L.ArgError(1, "pid, name or {name, node} expected, got "+d.Type().String())
 	}
@@ -478,11 +481,9 @@ func procDemonitor(L *lua.LState) int {
 
 func procMonitorNode(L *lua.LState) int {
 	s := stateOf(L)
-	name := L.CheckString(1)
-	if name != s.host.node.Name() {
-		// Not connected: the node is as good as down already.
-		s.p.Send(s.p.PID(), &proc.Table{Hash: []proc.Field{{Key: "tag", Val: "nodedown"}, {Key: "node", Val: name}}})
-	}
+	// A node that is not connected is as good as down already: nodedown
+	// comes at once.
+	s.p.MonitorNode(L.CheckString(1))
 	L.Push(lua.LTrue)
 	return 1
 }

@@ -93,6 +93,8 @@ type Node struct {
 		at   map[PID]int
 	}
 	logs logRing
+
+	remote atomic.Pointer[remoteBox] // the transport to other nodes, if any
 }
 
 // NewNode returns a node with no processes.
@@ -210,11 +212,14 @@ func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, err
 	return p.pid, ref, nil
 }
 
-// Send delivers v to pid. Sending to a dead or unknown pid does nothing.
+// Send delivers v to pid, on this node or another. Sending to a dead or
+// unknown pid does nothing.
 func (n *Node) Send(to PID, v Value) {
 	if p := n.lookup(to); p != nil {
 		p.deliver(Entry{V: v})
+		return
 	}
+	n.sendRemote(PID{}, to, v)
 }
 
 // SendName delivers v to the process registered as name.
@@ -238,6 +243,11 @@ func (n *Node) Exit(from, to PID, reason Value) {
 func (n *Node) exitSignal(from, to PID, reason Value, viaLink bool) {
 	p := n.lookup(to)
 	if p == nil {
+		if n.isRemote(to) {
+			if r := n.getRemote(); r != nil {
+				_ = r.Exit(from, to, reason, viaLink)
+			}
+		}
 		return
 	}
 	p.mu.Lock()
@@ -262,6 +272,12 @@ func (n *Node) exitSignal(from, to PID, reason Value, viaLink bool) {
 
 // down ends a monitor: the watcher forgets it and receives DOWN.
 func (n *Node) down(watcher PID, ref Ref, pid PID, reason Value) {
+	if n.isRemote(watcher) {
+		if r := n.getRemote(); r != nil {
+			_ = r.Down(pid, watcher, ref, reason)
+		}
+		return
+	}
 	if p := n.lookup(watcher); p != nil {
 		p.mu.Lock()
 		delete(p.watching, ref)

@@ -79,13 +79,15 @@ type Process struct {
 	received atomic.Uint64 // messages taken from the inbox, ever
 
 	// Relations and life, guarded by mu.
-	links      map[PID]struct{}
-	monitors   map[Ref]PID // monitors on this process: ref -> watcher
-	watching   map[Ref]PID // this process's monitors: ref -> target
-	trapExit   bool
-	state      lifeState
-	exitReason Value // the signal's reason once exiting, the final one once exited
-	done       chan struct{}
+	links    map[PID]struct{}
+	monitors map[Ref]PID // monitors on this process: ref -> watcher
+	watching map[Ref]PID // this process's monitors: ref -> target
+	// monitor_node calls per node name, until that node goes down
+	nodeMonitors map[string]int
+	trapExit     bool
+	state        lifeState
+	exitReason   Value // the signal's reason once exiting, the final one once exited
+	done         chan struct{}
 
 	killed       atomic.Bool
 	status       atomic.Uint32
@@ -142,7 +144,7 @@ func (p *Process) exit(reason Value) {
 	p.state = exited
 	p.exitReason = reason
 	links, monitors, watching := p.links, p.monitors, p.watching
-	p.links, p.monitors, p.watching = nil, nil, nil
+	p.links, p.monitors, p.watching, p.nodeMonitors = nil, nil, nil, nil
 	p.inbox = nil
 	if p.done != nil {
 		close(p.done)
@@ -176,6 +178,12 @@ func (p *Process) exit(reason Value) {
 		n.down(watcher, ref, p.pid, reason)
 	}
 	for ref, target := range watching {
+		if n.isRemote(target) {
+			if r := n.getRemote(); r != nil {
+				_ = r.Demonitor(p.pid, target, ref)
+			}
+			continue
+		}
 		if t := n.lookup(target); t != nil {
 			t.mu.Lock()
 			delete(t.monitors, ref)
@@ -254,7 +262,11 @@ func (p *Process) Send(to PID, v Value) {
 		p.deliver(Entry{V: v})
 		return
 	}
-	p.node.Send(to, v)
+	if t := p.node.lookup(to); t != nil {
+		t.deliver(Entry{V: v})
+		return
+	}
+	p.node.sendRemote(p.pid, to, v)
 }
 
 // Receive takes the oldest message for which match returns true (the
@@ -416,8 +428,10 @@ func (p *Process) Link(pid PID) {
 			return
 		}
 		reason = NoProc
-	} else if p.node.IsLocal(pid) || pid.Node == p.node.name {
+	} else if !p.node.isRemote(pid) {
 		reason = NoProc
+	} else if r := p.node.getRemote(); r != nil && r.Link(p.pid, pid) == nil {
+		return // NodeDown, if it comes, finds the link
 	}
 	p.node.exitSignal(pid, p.pid, reason, true)
 }
@@ -425,8 +439,15 @@ func (p *Process) Link(pid PID) {
 // Unlink removes the link with pid, if any.
 func (p *Process) Unlink(pid PID) {
 	p.mu.Lock()
+	_, linked := p.links[pid]
 	delete(p.links, pid)
 	p.mu.Unlock()
+	if p.node.isRemote(pid) {
+		if r := p.node.getRemote(); r != nil && linked {
+			_ = r.Unlink(p.pid, pid)
+		}
+		return
+	}
 	if t := p.node.lookup(pid); t != nil {
 		t.mu.Lock()
 		delete(t.links, p.pid)
@@ -472,8 +493,23 @@ func (p *Process) Monitor(pid PID) Ref {
 		}
 	}
 	reason := Value(NoProc)
-	if pid.Node != n.name {
+	if n.isRemote(pid) {
 		reason = NoConnection
+		if r := n.getRemote(); r != nil {
+			p.mu.Lock()
+			p.addWatch(ref, pid)
+			p.mu.Unlock()
+			if r.Monitor(p.pid, pid, ref) == nil {
+				return ref // NodeDown, if it comes, finds the monitor
+			}
+			p.mu.Lock()
+			_, still := p.watching[ref] // else NodeDown delivered DOWN
+			delete(p.watching, ref)
+			p.mu.Unlock()
+			if !still {
+				return ref
+			}
+		}
 	}
 	p.deliver(Entry{V: downMessage(ref, pid, reason)})
 	return ref
@@ -488,6 +524,12 @@ func (p *Process) Demonitor(ref Ref) bool {
 	p.mu.Unlock()
 	if !ok {
 		return false
+	}
+	if p.node.isRemote(target) {
+		if r := p.node.getRemote(); r != nil {
+			_ = r.Demonitor(p.pid, target, ref)
+		}
+		return true
 	}
 	if t := p.node.lookup(target); t != nil {
 		t.mu.Lock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dlua/dlua/luahost"
 	"github.com/dlua/dlua/proc"
+	"github.com/dlua/dlua/quicnet"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -52,8 +53,13 @@ process ends; every other process is then killed.
 
 Exit status: 0 when the root process ends normally, 1 when it ends with an
 error (the reason and a Lua traceback go to standard error), 2 for a usage
-error (missing file, bad flag).`,
-			flags: runFlags,
+error (missing file, bad flag).
+
+With --name, --listen, --join or --cookie-file the node joins a cluster
+(see "dlua node --help"): the script can send to, link and monitor
+processes of other nodes. --cookie-file is then required; without --name
+the node is named "run" and the process id.`,
+			flags: runClusterFlags,
 			run:   (*cli).run,
 		},
 		{
@@ -63,6 +69,14 @@ error (missing file, bad flag).`,
 			long:  consoleHelp,
 			flags: runFlags,
 			run:   (*cli).console,
+		},
+		{
+			name:  "node",
+			args:  "--name NAME --cookie-file FILE [--listen HOST:PORT] [--join HOST:PORT] [flags] [BOOT.lua [ARGS...]]",
+			short: "run one node of a cluster until SIGINT or SIGTERM",
+			long:  nodeHelp,
+			flags: nodeFlags,
+			run:   (*cli).node,
 		},
 		{
 			name:  "version",
@@ -216,6 +230,7 @@ type runOptions struct {
 	allowEnv        listFlag
 	allowRead       listFlag
 	allowWrite      listFlag
+	cluster         *clusterOptions // dlua run only
 }
 
 // sizeFlag is a size in bytes given as 65536, 64KiB, 16MiB, ...
@@ -251,6 +266,12 @@ func runFlags(fs *flag.FlagSet) any {
 	return o
 }
 
+func runClusterFlags(fs *flag.FlagSet) any {
+	o := runFlags(fs).(*runOptions)
+	o.cluster = clusterFlags(fs)
+	return o
+}
+
 func (c *cli) run(args []string) int {
 	cmd := lookup("run")
 	fs, v, code := c.parse(cmd, args)
@@ -267,15 +288,18 @@ func (c *cli) run(args []string) int {
 		return exitUsage
 	}
 	script := fs.Arg(0)
-	if st, err := os.Stat(script); err != nil {
-		fmt.Fprintf(c.stderr, "dlua run: %s\n", describeOpenError(script, err))
-		return exitUsage
-	} else if st.IsDir() {
-		fmt.Fprintf(c.stderr, "dlua run: %s is a directory\n", script)
-		return exitUsage
+	if code := c.checkScript("run", script); code >= 0 {
+		return code
+	}
+	var cookie []byte
+	if o.cluster.enabled() {
+		var err error
+		if cookie, err = o.cluster.check(defaultRunName()); err != nil {
+			return c.clusterErr("run", err)
+		}
 	}
 	tuneGC()
-	node := proc.NewNode(proc.Config{})
+	node := proc.NewNode(proc.Config{Name: o.cluster.name})
 	host := luahost.New(luahost.Config{
 		Node:   node,
 		Stdin:  c.stdin,
@@ -283,6 +307,14 @@ func (c *cli) run(args []string) int {
 		Stderr: c.stderr,
 		Limits: o.limits(),
 	})
+	var qn *quicnet.Node
+	if cookie != nil {
+		var err error
+		if qn, err = o.cluster.startCluster(context.Background(), node, cookie, c.stderr); err != nil {
+			return c.clusterErr("run", err)
+		}
+		defer stopCluster(qn) // after the proc node's shutdown below
+	}
 	err := host.RunScript(context.Background(), script, fs.Args()[1:])
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

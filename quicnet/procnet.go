@@ -1,0 +1,130 @@
+package quicnet
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dlua/dlua/proc"
+)
+
+// Bind makes a Node that carries the signals of the proc node pn: it sets
+// cfg's Name and Creation to pn's, installs a Handler that applies
+// incoming frames to pn (and tells it of nodes coming and going), and sets
+// itself as pn's [proc.Remote]. cfg.Handler must be nil. The caller then
+// starts the node (Start, Join) and, when done, shuts pn down before the
+// node, so that the last exit signals reach the peers.
+func Bind(pn *proc.Node, cfg Config) (*Node, error) {
+	if cfg.Handler != nil {
+		return nil, errors.New("quicnet: Bind sets the Handler itself")
+	}
+	cfg.Name = pn.Name()
+	cfg.Creation = pn.Creation()
+	w := &wiring{pn: pn}
+	cfg.Handler = w
+	n, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	w.qn = n
+	pn.SetRemote(w)
+	return n, nil
+}
+
+// wiring is both sides of Bind: a proc.Remote that turns signals into
+// frames, and a Handler that turns frames into calls on the proc node.
+type wiring struct {
+	pn *proc.Node
+	qn *Node
+}
+
+// send queues f for node. It blocks only under back-pressure; a node that
+// is not connected gives ErrNotConnected, which proc treats as a lost
+// signal (or "noconnection" for link and monitor).
+func (w *wiring) send(node string, f *Frame) error {
+	err := w.qn.Send(context.Background(), node, f)
+	var fe *FrameError
+	if errors.As(err, &fe) {
+		w.qn.log.Warn("quicnet: cannot send", "node", node, "reason", err)
+	}
+	return err
+}
+
+func (w *wiring) Send(from, to proc.PID, v proc.Value) error {
+	return w.send(to.Node, &Frame{Kind: KindSend, From: from, To: to, Msg: v})
+}
+
+func (w *wiring) SendName(from proc.PID, name, node string, v proc.Value) error {
+	return w.send(node, &Frame{Kind: KindSendName, From: from, Name: name, Msg: v})
+}
+
+func (w *wiring) Exit(from, to proc.PID, reason proc.Value, viaLink bool) error {
+	k := KindExit
+	if viaLink {
+		k = KindLinkExit
+	}
+	return w.send(to.Node, &Frame{Kind: k, From: from, To: to, Reason: reason})
+}
+
+func (w *wiring) Link(from, to proc.PID) error {
+	return w.send(to.Node, &Frame{Kind: KindLink, From: from, To: to})
+}
+
+func (w *wiring) Unlink(from, to proc.PID) error {
+	return w.send(to.Node, &Frame{Kind: KindUnlink, From: from, To: to})
+}
+
+func (w *wiring) Monitor(from, to proc.PID, ref proc.Ref) error {
+	return w.send(to.Node, &Frame{Kind: KindMonitor, From: from, To: to, Ref: ref})
+}
+
+func (w *wiring) Demonitor(from, to proc.PID, ref proc.Ref) error {
+	return w.send(to.Node, &Frame{Kind: KindDemonitor, From: from, To: to, Ref: ref})
+}
+
+func (w *wiring) Down(from, to proc.PID, ref proc.Ref, reason proc.Value) error {
+	return w.send(to.Node, &Frame{Kind: KindDown, From: from, To: to, Ref: ref, Reason: reason})
+}
+
+func (w *wiring) Nodes() []string { return w.qn.Nodes() }
+
+// HandleFrame applies a peer's frame to the proc node. quicnet has checked
+// that From lives on the peer and To on this node.
+func (w *wiring) HandleFrame(from Peer, f *Frame) {
+	pn := w.pn
+	switch f.Kind {
+	case KindSend:
+		pn.RemoteSend(f.From, f.To, f.Msg)
+	case KindSendName:
+		pn.RemoteSendName(f.From, f.Name, f.Msg)
+	case KindExit:
+		pn.RemoteExit(f.From, f.To, f.Reason, false)
+	case KindLinkExit:
+		pn.RemoteExit(f.From, f.To, f.Reason, true)
+	case KindLink:
+		pn.RemoteLink(f.From, f.To)
+	case KindUnlink:
+		pn.RemoteUnlink(f.From, f.To)
+	case KindMonitor:
+		pn.RemoteMonitor(f.From, f.To, f.Ref)
+	case KindDemonitor:
+		pn.RemoteDemonitor(f.From, f.To, f.Ref)
+	case KindDown:
+		pn.RemoteDown(f.From, f.To, f.Ref, f.Reason)
+	case KindSpawnRequest:
+		// Remote spawn is not built yet: answer so the spawner does not wait.
+		_ = w.send(from.Name, &Frame{Kind: KindSpawnReply, To: f.From, Ref: f.Ref, Reason: "remote spawn is not supported by " + pn.Name()})
+	default:
+		// Global names and spawn replies: not built yet; dropped.
+		w.qn.log.Debug("quicnet: frame not handled", "node", from.Name, "kind", f.Kind.String())
+	}
+}
+
+// HandleNodeEvent tells the proc node of a peer coming or going.
+func (w *wiring) HandleNodeEvent(ev NodeEvent) {
+	switch ev.Kind {
+	case NodeUp:
+		w.pn.NodeUp(ev.Peer.Name)
+	case NodeDown:
+		w.pn.NodeDown(ev.Peer.Name)
+	}
+}

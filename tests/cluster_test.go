@@ -1,0 +1,317 @@
+package tests
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// clusterBound limits every wait of the cluster tests. It guards against
+// a hang; it is not an assertion on speed.
+const clusterBound = 30 * time.Second
+
+// echoBoot registers "echo", which answers {from=pid, n=N} with
+// {tag="reply", n=N, node=..., pid=its pid}; with fn (a function), n is
+// fn(N).
+const echoBoot = `
+proc.register("echo", spawn(function()
+  while true do
+    local m = receive()
+    local n = m.n
+    if m.fn then n = m.fn(n) end
+    send(m.from, {tag = "reply", n = n, node = proc.node(), pid = self()})
+  end
+end))
+`
+
+// waitNodes is Lua that waits, bounded, until proc.nodes() lists every
+// node of want.
+const waitNodes = `
+local function wait_nodes(want)
+  for _ = 1, 600 do
+    local seen = {}
+    for _, n in ipairs(proc.nodes()) do seen[n] = true end
+    local all = true
+    for _, n in ipairs(want) do all = all and seen[n] end
+    if all then return true end
+    receive(0.05)
+  end
+  error("nodes not connected: have " .. table.concat(proc.nodes(), ","))
+end
+`
+
+// dluaProc is a dlua process whose output lines the test reads as they
+// come.
+type dluaProc struct {
+	cmd    *exec.Cmd
+	lines  chan string // stdout
+	errs   chan string // stderr
+	mu     sync.Mutex
+	output strings.Builder // both, for failure reports
+	done   chan struct{}   // closed when the process has been waited for
+	status int
+}
+
+// start starts dlua with args; the process is killed when the test ends
+// if it is still running.
+func start(t *testing.T, args ...string) *dluaProc {
+	t.Helper()
+	cmd := exec.Command(dlua, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &dluaProc{cmd: cmd, lines: make(chan string, 1000), errs: make(chan string, 1000), done: make(chan struct{})}
+	var readers sync.WaitGroup
+	readers.Add(2)
+	go p.read(&readers, stdout, p.lines, "")
+	go p.read(&readers, stderr, p.errs, "stderr: ")
+	go func() {
+		readers.Wait()
+		err := cmd.Wait()
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			p.status = exitErr.ExitCode()
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+func (p *dluaProc) read(wg *sync.WaitGroup, r io.Reader, ch chan string, prefix string) {
+	defer wg.Done()
+	defer close(ch)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		p.mu.Lock()
+		p.output.WriteString(prefix + sc.Text() + "\n")
+		p.mu.Unlock()
+		select {
+		case ch <- sc.Text():
+		default: // nobody reads this far; the output keeps it
+		}
+	}
+}
+
+func (p *dluaProc) text() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.output.String()
+}
+
+// waitLine waits for a line of ch that starts with prefix and returns the
+// rest of it.
+func (p *dluaProc) waitLine(t *testing.T, ch chan string, prefix string) string {
+	t.Helper()
+	timer := time.NewTimer(clusterBound)
+	defer timer.Stop()
+	for {
+		select {
+		case line, ok := <-ch:
+			if !ok {
+				<-p.done
+				t.Fatalf("dlua ended (status %d) before printing %q:\n%s", p.status, prefix, p.text())
+			}
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				return rest
+			}
+		case <-timer.C:
+			t.Fatalf("no line %q within %v:\n%s", prefix, clusterBound, p.text())
+		}
+	}
+}
+
+// wait waits for the process to end and returns its exit status.
+func (p *dluaProc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.status
+	case <-time.After(clusterBound):
+		t.Fatalf("dlua did not end within %v:\n%s", clusterBound, p.text())
+		return -1
+	}
+}
+
+// stop sends SIGTERM and checks that the node stops cleanly.
+func (p *dluaProc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if s := p.wait(t); s != 0 {
+		t.Errorf("node ended with status %d after SIGTERM, want 0:\n%s", s, p.text())
+	}
+}
+
+// cluster is the files the tests share: a cookie and scripts.
+type cluster struct {
+	dir, cookie string
+}
+
+func newCluster(t *testing.T) *cluster {
+	dir := t.TempDir()
+	c := &cluster{dir: dir, cookie: filepath.Join(dir, "cookie")}
+	if err := os.WriteFile(c.cookie, []byte("e2e cluster cookie, 32 bytes...\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *cluster) file(t *testing.T, name, text string) string {
+	path := filepath.Join(c.dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// node starts `dlua node` named name and returns it with its address.
+func (c *cluster) node(t *testing.T, name string, args ...string) (*dluaProc, string) {
+	t.Helper()
+	all := append([]string{"node", "--name", name, "--listen", "127.0.0.1:0", "--cookie-file", c.cookie}, args...)
+	p := start(t, all...)
+	addr := p.waitLine(t, p.errs, "listening on ")
+	return p, addr
+}
+
+func TestClusterSendByName(t *testing.T) {
+	c := newCluster(t)
+	boot := c.file(t, "boot.lua", echoBoot)
+	a, addrA := c.node(t, "a", boot)
+	b, addrB := c.node(t, "b", "--join", addrA, boot)
+	_, addrC := c.node(t, "c", "--join", addrB)
+	// The client joins c and learns a and b from it (full mesh).
+	client := c.file(t, "client.lua", waitNodes+`
+print("node", proc.node())
+wait_nodes({"a", "b", "c"})
+for i, node in ipairs({"a", "b"}) do
+  send({"echo", node}, {from = self(), n = i})
+  local m = receive(10)
+  assert(m, "no answer from " .. node)
+  print("reply", m.n, m.node, proc.info(m.pid) == nil)
+end
+local k = 40
+send({"echo", "b"}, {from = self(), n = 2, fn = function(x) return x + k end})
+print("closure", receive(10).n)
+send({"nobody", "a"}, "lost")      -- silent
+send({"echo", "nowhere"}, "lost")  -- silent
+`)
+	r := start(t, "run", "--name", "cli", "--join", addrC, "--cookie-file", c.cookie, client)
+	if s := r.wait(t); s != 0 {
+		t.Fatalf("client ended with status %d:\n%s", s, r.text())
+	}
+	for _, want := range []string{"node\tcli\n", "reply\t1\ta\ttrue\n", "reply\t2\tb\ttrue\n", "closure\t42\n"} {
+		if !strings.Contains(r.text(), want) {
+			t.Errorf("client output lacks %q:\n%s", want, r.text())
+		}
+	}
+	b.stop(t)
+	a.stop(t)
+}
+
+func TestClusterKilledNode(t *testing.T) {
+	c := newCluster(t)
+	boot := c.file(t, "boot.lua", echoBoot)
+	a, addrA := c.node(t, "a", "--idle-timeout", "2s", boot)
+	client := c.file(t, "client.lua", waitNodes+`
+wait_nodes({"a"})
+send({"echo", "a"}, {from = self(), n = 1})
+local m = receive(10)
+assert(m and m.tag == "reply", "no answer from a")
+local ref = monitor(m.pid)
+proc.monitor_node("a")
+print("monitoring")
+local down = receive(function(m) return type(m) == "table" and m.tag == "DOWN" end, 60)
+assert(down, "no DOWN")
+print("DOWN", down.reason, down.ref == ref, down.pid == m.pid)
+local nd = receive(function(m) return type(m) == "table" and m.tag == "nodedown" end, 60)
+assert(nd, "no nodedown")
+print("nodedown", nd.node, #proc.nodes())
+`)
+	r := start(t, "run", "--name", "cli", "--join", addrA, "--idle-timeout", "2s", "--cookie-file", c.cookie, client)
+	r.waitLine(t, r.lines, "monitoring")
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.wait(t); s != 0 {
+		t.Fatalf("client ended with status %d:\n%s", s, r.text())
+	}
+	for _, want := range []string{"DOWN\tnoconnection\ttrue\ttrue\n", "nodedown\ta\t0\n"} {
+		if !strings.Contains(r.text(), want) {
+			t.Errorf("client output lacks %q:\n%s", want, r.text())
+		}
+	}
+}
+
+func TestClusterWrongCookie(t *testing.T) {
+	c := newCluster(t)
+	a, addrA := c.node(t, "a")
+	bad := c.file(t, "bad.cookie", "another cookie, also 32 bytes...")
+	script := c.file(t, "nodes.lua", `print("nodes", #proc.nodes())`)
+	r := start(t, "run", "--name", "intruder", "--join", addrA, "--cookie-file", bad, script)
+	if s := r.wait(t); s != 1 {
+		t.Errorf("status %d, want 1:\n%s", s, r.text())
+	}
+	out := r.text()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "stderr: dlua run: join "+addrA) {
+		t.Errorf("want one line of stderr about the join, got:\n%s", out)
+	}
+	// The node refused it and goes on: a good node still joins.
+	a.waitLine(t, a.errs, "time=")
+	if !strings.Contains(a.text(), "peer refused") {
+		t.Errorf("node a did not log the refusal:\n%s", a.text())
+	}
+	good := start(t, "run", "--name", "friend", "--join", addrA, "--cookie-file", c.cookie, script)
+	if s := good.wait(t); s != 0 || !strings.Contains(good.text(), "nodes\t1\n") {
+		t.Errorf("a good node after the intruder: status %d:\n%s", s, good.text())
+	}
+	a.stop(t)
+}
+
+func TestClusterUsage(t *testing.T) {
+	c := newCluster(t)
+	short := c.file(t, "short.cookie", "too short\n")
+	script := c.file(t, "s.lua", `print(1)`)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"short cookie", []string{"node", "--name", "a", "--cookie-file", short}, "holds 9 bytes, need at least 16"},
+		{"missing cookie file", []string{"node", "--name", "a", "--cookie-file", filepath.Join(c.dir, "nope")}, "no such file"},
+		{"no cookie", []string{"node", "--name", "a"}, "missing --cookie-file"},
+		{"no name", []string{"node", "--cookie-file", c.cookie}, "missing --name"},
+		{"run short cookie", []string{"run", "--name", "a", "--cookie-file", short, script}, "need at least 16"},
+		{"run no cookie", []string{"run", "--listen", "127.0.0.1:0", script}, "missing --cookie-file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, tt.args...)
+			if r.status != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("status %d, stderr %q; want 2 and one line with %q", r.status, r.stderr, tt.want)
+			}
+		})
+	}
+}
