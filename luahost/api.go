@@ -49,6 +49,7 @@ var aliased = map[string]bool{
 }
 
 type spawnOpts struct {
+	node          string // another node to spawn on; "" or this node: here
 	link, monitor bool
 	name          string
 	limits        Limits
@@ -145,8 +146,12 @@ func procSpawnOpt(L *lua.LState) int {
 			}
 			o.limits.MaxMailbox = int(n)
 		case "node":
-			if s, ok := v.(lua.LString); !ok || string(s) != stateOf(L).host.node.Name() {
-				bad = fmt.Sprintf("node %s is not connected", v.String())
+			s, ok := v.(lua.LString)
+			if !ok || s == "" {
+				bad = "node must be a node name"
+			}
+			if string(s) != stateOf(L).host.node.Name() {
+				o.node = string(s)
 			}
 		default:
 			bad = "unknown option " + k.String()
@@ -194,6 +199,26 @@ func spawn(L *lua.LState, o spawnOpts, fn int) int {
 	limits, err := s.limits.narrow(o.limits, o.allow)
 	if err != nil {
 		L.RaiseError("spawn: %s", err.Error())
+	}
+	if o.node != "" {
+		// Blocks until the other node answers (proc.RemoteSpawnTimeout);
+		// the link and monitor are in place before the child runs.
+		pid, ref, err := s.p.SpawnOn(o.node, proc.SpawnRequest{
+			Fn: target, Args: args, Link: o.link, Monitor: o.monitor,
+			Name: o.name, Limits: limitsValue(limits),
+		})
+		if errors.Is(err, proc.ErrKilled) {
+			L.RaiseError("%s", err.Error()) // the process is ending anyway
+		}
+		if err != nil {
+			L.RaiseError("spawn: %s", err.Error())
+		}
+		L.Push(s.pidValue(pid))
+		if o.monitor {
+			L.Push(s.refValue(ref))
+			return 2
+		}
+		return 1
 	}
 	pid, ref, err := s.host.node.Spawn(s.p, proc.SpawnOpts{
 		Link: o.link, Monitor: o.monitor, Name: o.name,

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -115,6 +116,9 @@ type Host struct {
 	log         *slog.Logger
 
 	protos sync.Map // path -> *lua.FunctionProto, compiled once
+	// bootDir is the folder of the first script run (the boot script):
+	// processes other nodes spawn here load modules from it
+	bootDir atomic.Value
 }
 
 // New returns a Host for cfg.
@@ -132,7 +136,7 @@ func New(cfg Config) *Host {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Host{
+	h := &Host{
 		node:   cfg.Node,
 		out:    newOutput(cfg.Stdout),
 		errOut: newOutput(cfg.Stderr),
@@ -140,6 +144,10 @@ func New(cfg Config) *Host {
 		limits: cfg.Limits,
 		log:    cfg.Logger,
 	}
+	if cfg.Node != nil {
+		cfg.Node.SetSpawner(h.spawnRemote)
+	}
+	return h
 }
 
 // Node returns the host's node.
@@ -173,6 +181,9 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 		return err
 	}
 	dir := filepath.Dir(path)
+	if abs, err := filepath.Abs(dir); err == nil {
+		h.bootDir.CompareAndSwap(nil, abs)
+	}
 	limits := h.limits
 	limits.AllowRead = append([]string{dir}, limits.AllowRead...)
 	var trace string

@@ -95,6 +95,10 @@ type Node struct {
 	logs logRing
 
 	remote atomic.Pointer[remoteBox] // the transport to other nodes, if any
+	// spawner builds the bodies that other nodes ask for (SetSpawner)
+	spawner atomic.Pointer[Spawner]
+	// spawns waits for the replies of remote spawns: request ref -> waiter
+	spawns sync.Map
 }
 
 // NewNode returns a node with no processes.
@@ -162,6 +166,19 @@ func (n *Node) lookup(pid PID) *Process {
 // place before the body runs. It returns the new pid and, with Monitor, the
 // monitor's ref.
 func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, error) {
+	return n.spawn(spawner, opts, body, nil)
+}
+
+// remoteParent is the spawner of a process that another node asked for
+// (see RemoteSpawn): link and monitor refer to it, and started is called
+// with the new pid before the body runs.
+type remoteParent struct {
+	pid     PID
+	ref     Ref // the monitor's ref, made by the spawner's node
+	started func(PID)
+}
+
+func (n *Node) spawn(spawner *Process, opts SpawnOpts, body Body, rp *remoteParent) (PID, Ref, error) {
 	if opts.MaxMailboxBytes > 0 && opts.Size == nil {
 		return PID{}, Ref{}, errors.New("proc: MaxMailboxBytes needs SpawnOpts.Size")
 	}
@@ -182,6 +199,9 @@ func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, err
 	}
 	if spawner != nil {
 		p.parent = spawner.pid
+	}
+	if rp != nil {
+		p.parent = rp.pid
 	}
 	if opts.Name != "" {
 		if err := n.register(opts.Name, p); err != nil {
@@ -204,10 +224,22 @@ func (n *Node) Spawn(spawner *Process, opts SpawnOpts, body Body) (PID, Ref, err
 			spawner.mu.Unlock()
 		}
 	}
+	if rp != nil {
+		if opts.Link {
+			p.links = map[PID]struct{}{rp.pid: {}}
+		}
+		if opts.Monitor {
+			ref = rp.ref
+			p.monitors = map[Ref]PID{ref: rp.pid}
+		}
+	}
 	n.procs.Store(p.pid.ID, p)
 	n.live.Add(1)
 	n.spawned.Add(1)
 	n.wg.Add(1)
+	if rp != nil && rp.started != nil {
+		rp.started(p.pid)
+	}
 	go p.run(body)
 	return p.pid, ref, nil
 }

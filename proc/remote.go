@@ -32,6 +32,11 @@ type Remote interface {
 	// Down tells the watcher to that from, which it monitored under ref,
 	// ended with reason.
 	Down(from, to PID, ref Ref, reason Value) error
+	// Spawn asks node to spawn req on behalf of from; ref identifies the
+	// request (and is the monitor's ref with req.Monitor). The other node
+	// calls RemoteSpawn, whose reply comes back to this node's
+	// RemoteSpawnReply in order with the other signals of that node.
+	Spawn(from PID, node string, ref Ref, req SpawnRequest) error
 	// Nodes returns the names of the connected nodes.
 	Nodes() []string
 }
@@ -264,6 +269,7 @@ func (n *Node) NodeDown(name string) {
 		return
 	}
 	n.log.Info("node down", "node", name)
+	n.failSpawns(name)
 	n.procs.Range(func(_, v any) bool {
 		n.nodeDownFor(v.(*Process), name)
 		return true

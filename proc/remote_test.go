@@ -116,6 +116,20 @@ func (w *fakeWire) Down(from, to PID, ref Ref, reason Value) error {
 	return w.put(to.Node, func() { w.peer.RemoteDown(from, to, ref, reason) })
 }
 
+func (w *fakeWire) Spawn(from PID, node string, ref Ref, req SpawnRequest) error {
+	return w.put(node, func() {
+		w.peer.RemoteSpawn(from, ref, req, func(pid PID, err error) {
+			var reason Value
+			if err != nil {
+				reason = err.Error()
+			}
+			// the peer's wire back to this node carries the reply
+			back := w.peer.getRemote().(*fakeWire)
+			_ = back.put(from.Node, func() { back.peer.RemoteSpawnReply(from, ref, pid, reason) })
+		})
+	})
+}
+
 func (w *fakeWire) Nodes() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -85,6 +85,29 @@ func (w *wiring) Down(from, to proc.PID, ref proc.Ref, reason proc.Value) error 
 	return w.send(to.Node, &Frame{Kind: KindDown, From: from, To: to, Ref: ref, Reason: reason})
 }
 
+func (w *wiring) Spawn(from proc.PID, node string, ref proc.Ref, req proc.SpawnRequest) error {
+	opts := &proc.Table{Hash: []proc.Field{{Key: "link", Val: req.Link}, {Key: "monitor", Val: req.Monitor}}}
+	if req.Name != "" {
+		opts.Hash = append(opts.Hash, proc.Field{Key: "name", Val: req.Name})
+	}
+	if req.Limits != nil {
+		opts.Hash = append(opts.Hash, proc.Field{Key: "limits", Val: req.Limits})
+	}
+	return w.send(node, &Frame{Kind: KindSpawnRequest, From: from, Ref: ref, Msg: req.Fn, Args: req.Args, Opts: opts})
+}
+
+// spawnRequest reads a spawn_request frame back into a proc.SpawnRequest.
+func spawnRequest(f *Frame) proc.SpawnRequest {
+	req := proc.SpawnRequest{Fn: f.Msg, Args: f.Args}
+	if t, ok := f.Opts.(*proc.Table); ok {
+		req.Link, _ = t.Get("link").(bool)
+		req.Monitor, _ = t.Get("monitor").(bool)
+		req.Name, _ = t.Get("name").(string)
+		req.Limits = t.Get("limits")
+	}
+	return req
+}
+
 func (w *wiring) Nodes() []string { return w.qn.Nodes() }
 
 // HandleFrame applies a peer's frame to the proc node. quicnet has checked
@@ -111,10 +134,19 @@ func (w *wiring) HandleFrame(from Peer, f *Frame) {
 	case KindDown:
 		pn.RemoteDown(f.From, f.To, f.Ref, f.Reason)
 	case KindSpawnRequest:
-		// Remote spawn is not built yet: answer so the spawner does not wait.
-		_ = w.send(from.Name, &Frame{Kind: KindSpawnReply, To: f.From, Ref: f.Ref, Reason: "remote spawn is not supported by " + pn.Name()})
+		// The reply is queued before the new process runs, so it reaches
+		// the spawner before any signal of that process.
+		pn.RemoteSpawn(f.From, f.Ref, spawnRequest(f), func(pid proc.PID, err error) {
+			r := &Frame{Kind: KindSpawnReply, To: f.From, Ref: f.Ref, PID: pid}
+			if err != nil {
+				r.Reason = err.Error()
+			}
+			_ = w.send(from.Name, r)
+		})
+	case KindSpawnReply:
+		pn.RemoteSpawnReply(f.To, f.Ref, f.PID, f.Reason)
 	default:
-		// Global names and spawn replies: not built yet; dropped.
+		// Global names: not built yet; dropped.
 		w.qn.log.Debug("quicnet: frame not handled", "node", from.Name, "kind", f.Kind.String())
 	}
 }

@@ -315,3 +315,62 @@ func TestClusterUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterRemoteSpawn spawns on another node: a closure with upvalues,
+// a "module.function" from that node's boot folder, a monitored crash and
+// an unknown node.
+func TestClusterRemoteSpawn(t *testing.T) {
+	c := newCluster(t)
+	if err := os.Mkdir(filepath.Join(c.dir, "bnode"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bootB := c.file(t, "bnode/boot.lua", "-- b boots with nothing to do\n")
+	c.file(t, "bnode/worker.lua", `
+local M = {}
+function M.hello(to, x) send(to, {tag = "worker", node = proc.node(), x = x}) end
+return M
+`)
+	b, addrB := c.node(t, "b", bootB)
+	client := c.file(t, "client.lua", waitNodes+`
+wait_nodes({"b"})
+local me = self()
+local up = {items = {"x", "y"}, n = 3}
+local pid = proc.spawn_opt({node = "b"}, function(extra)
+  send(me, {tag = "closure", node = proc.node(), s = table.concat(up.items, ",") .. up.n .. extra})
+end, "!")
+assert(pid ~= nil)
+up.n = 99 -- copied by value: the child does not see this
+local m = receive(function(m) return m.tag == "closure" end, 10)
+assert(m, "no answer from the closure")
+print("closure", m.node, m.s)
+
+proc.spawn_opt({node = "b"}, "worker.hello", me, 7)
+m = receive(function(m) return m.tag == "worker" end, 10)
+assert(m, "no answer from worker.hello")
+print("module", m.node, m.x)
+
+local cpid, ref = proc.spawn_opt({node = "b", monitor = true}, function() error("boom") end)
+local d = receive(function(m) return m.tag == "DOWN" end, 10)
+assert(d, "no DOWN")
+print("DOWN", d.ref == ref, d.pid == cpid, tostring(d.reason):find("boom", 1, true) ~= nil)
+
+proc.trap_exit(true)
+local lpid = proc.spawn_opt({node = "b", link = true}, function() error("linked") end)
+local x = receive(function(m) return m.tag == "EXIT" end, 10)
+assert(x, "no EXIT")
+print("EXIT", x.from == lpid, tostring(x.reason):find("linked", 1, true) ~= nil)
+
+local ok, err = pcall(proc.spawn_opt, {node = "nowhere"}, function() end)
+print("unknown", ok, err)
+`)
+	r := start(t, "run", "--name", "cli", "--join", addrB, "--cookie-file", c.cookie, client)
+	if s := r.wait(t); s != 0 {
+		t.Fatalf("client ended with status %d:\n%s", s, r.text())
+	}
+	for _, want := range []string{"closure\tb\tx,y3!\n", "module\tb\t7\n", "DOWN\ttrue\ttrue\ttrue\n", "EXIT\ttrue\ttrue\n", "node nowhere is not connected"} {
+		if !strings.Contains(r.text(), want) {
+			t.Errorf("client output lacks %q:\n%s", want, r.text())
+		}
+	}
+	b.stop(t)
+}
