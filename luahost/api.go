@@ -574,6 +574,65 @@ func procUnregister(L *lua.LState) int {
 	return 1
 }
 
+// procGlobalFuncs are the functions of proc.global: names held by one
+// process across the cluster (see proc/global.go for the protocol).
+var procGlobalFuncs = map[string]lua.LGFunction{
+	"register":   procGlobalRegister,
+	"unregister": procGlobalUnregister,
+	"whereis":    procGlobalWhereIs,
+}
+
+// procGlobalRegister is proc.global.register(name, [pid]) -> true|false:
+// false when another process holds the name. It returns once the arbiter
+// has decided and told every node.
+func procGlobalRegister(L *lua.LState) int {
+	s := stateOf(L)
+	name := L.CheckString(1)
+	pid := s.p.PID()
+	if L.GetTop() >= 2 {
+		pid = checkPID(L, 2)
+	}
+	s.publish()
+	ok, err := s.p.GlobalRegister(name, pid)
+	if err != nil {
+		if errors.Is(err, proc.ErrKilled) {
+			L.RaiseError("%s", err.Error())
+		}
+		L.RaiseError("global.register: %s", err.Error())
+	}
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+// procGlobalUnregister is proc.global.unregister(name) -> bool: whether
+// the name was held.
+func procGlobalUnregister(L *lua.LState) int {
+	s := stateOf(L)
+	name := L.CheckString(1)
+	s.publish()
+	ok, err := s.p.GlobalUnregister(name)
+	if err != nil {
+		if errors.Is(err, proc.ErrKilled) {
+			L.RaiseError("%s", err.Error())
+		}
+		L.RaiseError("global.unregister: %s", err.Error())
+	}
+	L.Push(lua.LBool(ok))
+	return 1
+}
+
+// procGlobalWhereIs is proc.global.whereis(name) -> pid|nil, answered
+// from this node's replica.
+func procGlobalWhereIs(L *lua.LState) int {
+	s := stateOf(L)
+	if pid, ok := s.host.node.GlobalWhereIs(L.CheckString(1)); ok {
+		L.Push(s.pidValue(pid))
+	} else {
+		L.Push(lua.LNil)
+	}
+	return 1
+}
+
 func procWhereIs(L *lua.LState) int {
 	s := stateOf(L)
 	if pid, ok := s.host.node.WhereIs(L.CheckString(1)); ok {

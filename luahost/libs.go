@@ -50,6 +50,7 @@ const (
 	libDebug
 	libProc
 	libPackage
+	libProcGlobal // proc.global: reached through the proc stand-in only
 	numLibs
 )
 
@@ -243,6 +244,10 @@ func buildShared() *sharedLibs {
 			add(base, "", name, fn)
 		}
 	}
+	sh.lib[libProcGlobal] = newTable(4)
+	for name, f := range procGlobalFuncs {
+		add(sh.lib[libProcGlobal], "proc.global", name, gofn(f))
+	}
 	sh.lib[libPackage] = newTable(4)
 	sh.lib[libPackage].RawSetString("config", lua.LString("/\n;\n?\n!\n-"))
 
@@ -296,6 +301,10 @@ func (s *state) lib(id libID) *lua.LTable {
 	t.Metatable = shared.libMeta[id]
 	s.libs[id] = t
 	switch id {
+	case libProc:
+		// proc.global is a stand-in of its own, never the shared table:
+		// materializing proc keeps it (only missing fields are copied).
+		t.RawSetString("global", s.lib(libProcGlobal))
 	case libPackage:
 		loaded := s.L.CreateTable(0, 8)
 		t.RawSetString("loaded", loaded)

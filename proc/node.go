@@ -99,6 +99,9 @@ type Node struct {
 	spawner atomic.Pointer[Spawner]
 	// spawns waits for the replies of remote spawns: request ref -> waiter
 	spawns sync.Map
+	// global holds the replica of the global names and the pending
+	// requests to their arbiter (global.go)
+	global globalState
 }
 
 // NewNode returns a node with no processes.

@@ -170,6 +170,7 @@ func (p *Process) exit(reason Value) {
 	n.remember(p, name, links, watching, reason)
 	n.procs.Delete(p.pid.ID)
 	n.live.Add(-1)
+	n.releaseGlobals(p.pid)
 
 	for pid := range links {
 		n.exitSignal(p.pid, pid, reason, true)

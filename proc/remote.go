@@ -37,6 +37,21 @@ type Remote interface {
 	// calls RemoteSpawn, whose reply comes back to this node's
 	// RemoteSpawnReply in order with the other signals of that node.
 	Spawn(from PID, node string, ref Ref, req SpawnRequest) error
+	// GlobalRegister asks node, the arbiter of global names, to give name
+	// to pid on behalf of from; ref identifies the request. The arbiter
+	// calls RemoteGlobalRegister, whose decision comes back to this
+	// node's RemoteGlobalReply.
+	GlobalRegister(node string, from PID, ref Ref, name string, pid PID) error
+	// GlobalUnregister asks node, the arbiter, to free name if pid holds
+	// it (anyone, for a zero pid). With a zero ref no reply is wanted (the
+	// notice that the owner from has exited).
+	GlobalUnregister(node string, from PID, ref Ref, name string, pid PID) error
+	// GlobalReply answers the request ref of the process to.
+	GlobalReply(to PID, ref Ref, ok bool) error
+	// GlobalSync sends node changes of the global names: del are removed,
+	// set given to their pids; merge marks a whole table sent on node up
+	// (see RemoteGlobalSync).
+	GlobalSync(node string, set map[string]PID, del []string, merge bool) error
 	// Nodes returns the names of the connected nodes.
 	Nodes() []string
 }
@@ -256,6 +271,7 @@ func (n *Node) RemoteDown(from, to PID, ref Ref, reason Value) {
 // NodeUp tells the node that the node called name is connected.
 func (n *Node) NodeUp(name string) {
 	n.log.Info("node up", "node", name)
+	n.globalNodeUp(name)
 }
 
 // NodeDown tells the node that the node called name is gone: every link
@@ -270,6 +286,7 @@ func (n *Node) NodeDown(name string) {
 	}
 	n.log.Info("node down", "node", name)
 	n.failSpawns(name)
+	n.globalNodeDown(name)
 	n.procs.Range(func(_, v any) bool {
 		n.nodeDownFor(v.(*Process), name)
 		return true

@@ -502,3 +502,28 @@ func TestRemoteExitSignal(t *testing.T) {
 		t.Errorf("target ended with %v, want killed", got)
 	}
 }
+
+func (w *fakeWire) GlobalRegister(node string, from PID, ref Ref, name string, pid PID) error {
+	return w.put(node, func() {
+		w.peer.RemoteGlobalRegister(from, ref, name, pid, func(ok bool) {
+			_ = w.peer.getRemote().GlobalReply(from, ref, ok)
+		})
+	})
+}
+
+func (w *fakeWire) GlobalUnregister(node string, from PID, ref Ref, name string, pid PID) error {
+	return w.put(node, func() {
+		w.peer.RemoteGlobalUnregister(from, ref, name, pid, func(ok bool) {
+			_ = w.peer.getRemote().GlobalReply(from, ref, ok)
+		})
+	})
+}
+
+func (w *fakeWire) GlobalReply(to PID, ref Ref, ok bool) error {
+	return w.put(to.Node, func() { w.peer.RemoteGlobalReply(ref, ok) })
+}
+
+func (w *fakeWire) GlobalSync(node string, set map[string]PID, del []string, merge bool) error {
+	self := w.self.Name()
+	return w.put(node, func() { w.peer.RemoteGlobalSync(self, set, del, merge) })
+}

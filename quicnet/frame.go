@@ -43,17 +43,21 @@ const (
 	// KindSpawnReply answers the request Ref of To: PID is the new
 	// process, or Reason says why there is none.
 	KindSpawnReply
-	// KindGlobalRegister asks the receiver to accept that the global
-	// Name belongs to PID; From asks, Ref identifies the request.
+	// KindGlobalRegister asks the receiver, the arbiter of global names,
+	// to give the global Name to PID; From asks, Ref identifies the
+	// request (see proc/global.go for the protocol).
 	KindGlobalRegister
-	// KindGlobalUnregister tells the receiver that the global Name no
-	// longer belongs to PID.
+	// KindGlobalUnregister asks the arbiter to free the global Name if PID
+	// holds it (anyone, for a zero PID). With a zero Ref no reply is
+	// wanted: it is the notice that the owner From has exited.
 	KindGlobalUnregister
 	// KindGlobalReply answers the request Ref of To: Reason is nil when
 	// the receiver agrees, else why not.
 	KindGlobalReply
-	// KindGlobalSync carries the sender's global names as Msg (a
-	// *proc.Table of name → pid), e.g. right after NodeUp.
+	// KindGlobalSync carries changes of global names: Msg is a
+	// *proc.Table of name → pid (names set), Args the names removed, and
+	// Opts "merge" for the sender's whole table sent right after NodeUp
+	// (known names are then kept).
 	KindGlobalSync
 
 	// KindNodes is gossip: Nodes lists the sender's peers. Internal: the

@@ -108,6 +108,61 @@ func spawnRequest(f *Frame) proc.SpawnRequest {
 	return req
 }
 
+func (w *wiring) GlobalRegister(node string, from proc.PID, ref proc.Ref, name string, pid proc.PID) error {
+	return w.send(node, &Frame{Kind: KindGlobalRegister, From: from, Ref: ref, Name: name, PID: pid})
+}
+
+func (w *wiring) GlobalUnregister(node string, from proc.PID, ref proc.Ref, name string, pid proc.PID) error {
+	return w.send(node, &Frame{Kind: KindGlobalUnregister, From: from, Ref: ref, Name: name, PID: pid})
+}
+
+func (w *wiring) GlobalReply(to proc.PID, ref proc.Ref, ok bool) error {
+	f := &Frame{Kind: KindGlobalReply, To: to, Ref: ref}
+	if !ok {
+		f.Reason = "refused"
+	}
+	return w.send(to.Node, f)
+}
+
+// GlobalSync sends a global_sync frame: Msg is a table name -> pid of the
+// names set, Args the names removed, Opts "merge" for a whole table sent
+// on node up.
+func (w *wiring) GlobalSync(node string, set map[string]proc.PID, del []string, merge bool) error {
+	t := &proc.Table{Hash: make([]proc.Field, 0, len(set))}
+	for name, pid := range set {
+		t.Hash = append(t.Hash, proc.Field{Key: name, Val: pid})
+	}
+	f := &Frame{Kind: KindGlobalSync, Msg: t}
+	for _, name := range del {
+		f.Args = append(f.Args, name)
+	}
+	if merge {
+		f.Opts = "merge"
+	}
+	return w.send(node, f)
+}
+
+// globalSync reads a global_sync frame back; entries of the wrong types
+// are skipped.
+func globalSync(f *Frame) (set map[string]proc.PID, del []string, merge bool) {
+	set = make(map[string]proc.PID)
+	if t, ok := f.Msg.(*proc.Table); ok {
+		for _, fl := range t.Hash {
+			name, ok1 := fl.Key.(string)
+			pid, ok2 := fl.Val.(proc.PID)
+			if ok1 && ok2 && name != "" && !pid.IsZero() {
+				set[name] = pid
+			}
+		}
+	}
+	for _, a := range f.Args {
+		if name, ok := a.(string); ok {
+			del = append(del, name)
+		}
+	}
+	return set, del, f.Opts == "merge"
+}
+
 func (w *wiring) Nodes() []string { return w.qn.Nodes() }
 
 // HandleFrame applies a peer's frame to the proc node. quicnet has checked
@@ -145,8 +200,22 @@ func (w *wiring) HandleFrame(from Peer, f *Frame) {
 		})
 	case KindSpawnReply:
 		pn.RemoteSpawnReply(f.To, f.Ref, f.PID, f.Reason)
+	case KindGlobalRegister:
+		// The arbiter's sync reaches every node, this one included, before
+		// the reply, on the same ordered stream.
+		pn.RemoteGlobalRegister(f.From, f.Ref, f.Name, f.PID, func(ok bool) {
+			_ = w.GlobalReply(f.From, f.Ref, ok)
+		})
+	case KindGlobalUnregister:
+		pn.RemoteGlobalUnregister(f.From, f.Ref, f.Name, f.PID, func(ok bool) {
+			_ = w.GlobalReply(f.From, f.Ref, ok)
+		})
+	case KindGlobalReply:
+		pn.RemoteGlobalReply(f.Ref, f.Reason == nil)
+	case KindGlobalSync:
+		set, del, merge := globalSync(f)
+		pn.RemoteGlobalSync(from.Name, set, del, merge)
 	default:
-		// Global names: not built yet; dropped.
 		w.qn.log.Debug("quicnet: frame not handled", "node", from.Name, "kind", f.Kind.String())
 	}
 }

@@ -374,3 +374,54 @@ print("unknown", ok, err)
 	}
 	b.stop(t)
 }
+
+// TestClusterGlobalNames: a process on b holds a global name; a node a
+// that joins later (and, sorting first, becomes the arbiter) learns it,
+// finds it with proc.global.whereis and sends to it; once it exits the
+// name is gone on a too.
+func TestClusterGlobalNames(t *testing.T) {
+	c := newCluster(t)
+	boot := c.file(t, "boot.lua", `
+spawn(function()
+  assert(proc.global.register("gsvc", self()) == true)
+  while true do
+    local m = receive()
+    if m == "stop" then return end
+    send(m.from, {n = m.n, node = proc.node()})
+  end
+end)
+`)
+	b, addrB := c.node(t, "b", boot)
+	client := c.file(t, "client.lua", waitNodes+`
+wait_nodes({"b"})
+local function poll(want)
+  for _ = 1, 200 do
+    local pid = proc.global.whereis("gsvc")
+    if (pid ~= nil) == want then return pid end
+    receive(0.05)
+  end
+  error("gsvc: whereis never became " .. tostring(want))
+end
+local pid = poll(true)
+send(pid, {from = self(), n = 7})
+local m = receive(10)
+assert(m, "no reply")
+print("reply", m.n, m.node)
+assert(proc.global.register("gsvc", self()) == false, "taken")
+send(pid, "stop")
+poll(false)
+print("freed")
+assert(proc.global.register("gsvc", self()) == true)
+print("mine", proc.global.whereis("gsvc") == self())
+`)
+	r := start(t, "run", "--name", "a", "--join", addrB, "--cookie-file", c.cookie, client)
+	if s := r.wait(t); s != 0 {
+		t.Fatalf("client ended with status %d:\n%s", s, r.text())
+	}
+	for _, want := range []string{"reply\t7\tb\n", "freed\n", "mine\ttrue\n"} {
+		if !strings.Contains(r.text(), want) {
+			t.Errorf("client output lacks %q:\n%s", want, r.text())
+		}
+	}
+	b.stop(t)
+}
