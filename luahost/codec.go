@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -65,14 +66,14 @@ import (
 // bytes left before anything is allocated for it (each element takes at
 // least one byte, an instruction four), prototypes nest at most
 // maxProtoDepth deep, and a prototype has at most maxInstructions
-// instructions, constants and nested prototypes. The decoded objects take
-// at most about 40 bytes per input byte (a nil constant: one byte, a
-// 16-byte interface; a local: three bytes, a 40-byte DbgLocalInfo and its
-// pointer), and the verifier's state for one prototype at most 150 bytes
-// per instruction of that prototype.
+// instructions, constants and nested prototypes. The decoded prototypes
+// may take at most maxDecodeRatio (16) bytes per input byte (compiled code
+// takes up to 7; the decoder counts what it allocates), and the verifier's
+// state for one prototype at most about 160 bytes per instruction of that
+// prototype, while it runs.
 //
-// Every decoded prototype is then verified, and so is every prototype that
-// MarshalCode encodes: a prototype that this node would refuse is refused
+// Every prototype is verified as soon as it (with its nested ones) is
+// decoded, and so is every prototype that MarshalCode encodes: a prototype that this node would refuse is refused
 // when it is sent, not by the receiving node (where a bad frame cuts the
 // connection). See verifyProto for the rules.
 
@@ -82,7 +83,7 @@ const (
 	maxCodeSize     = 8 << 20 // bytes: the default quicnet frame
 	maxProtoDepth   = 200     // nesting of function prototypes
 	maxInstructions = 1 << 18 // per prototype; also constants and nested prototypes (Bx has 18 bits)
-	maxVerifyRegs   = 256     // registers a prototype may touch (the compiler uses at most 201)
+	maxVerifyRegs   = 256     // registers a prototype may touch (compiled code: some 205 at most)
 )
 
 // Codec is luahost's proc.CodeCodec. The zero value is ready to use and it
@@ -117,7 +118,8 @@ func (Codec) MarshalCode(code any) ([]byte, error) {
 	if !ok || p == nil {
 		return nil, fmt.Errorf("luahost: cannot marshal code of type %T", code)
 	}
-	e := codeEncoder{strs: make(map[string]int)}
+	e := encoders.Get().(*codeEncoder)
+	defer e.release()
 	if err := e.proto(p, 0, nil); err != nil {
 		return nil, err
 	}
@@ -128,13 +130,28 @@ func (Codec) MarshalCode(code any) ([]byte, error) {
 	return out, nil
 }
 
+// codeEncoder encodes a tree of prototypes. Encoders are pooled.
 type codeEncoder struct {
 	body []byte
-	strs map[string]int
-	list []string
+	list []string       // the string table
+	strs map[string]int // index of list, once it is long
 
 	noVerify bool // tests: encode forged prototypes
 	maxDepth int  // tests: if not 0, instead of maxProtoDepth
+}
+
+var encoders = sync.Pool{New: func() any { return new(codeEncoder) }}
+
+// release puts e back in the pool, unless it has grown large.
+func (e *codeEncoder) release() {
+	if cap(e.body) > 1<<16 || cap(e.list) > 1<<10 {
+		return
+	}
+	e.body = e.body[:0]
+	clear(e.list)
+	e.list = e.list[:0]
+	clear(e.strs)
+	encoders.Put(e)
 }
 
 // bytes returns the blob: version, string table, body.
@@ -153,12 +170,37 @@ func (e *codeEncoder) bytes() []byte {
 	return append(out, e.body...)
 }
 
+// str writes the index of s in the string table, adding it if needed. A
+// function has a few dozen strings: they are looked up in the list, and in
+// a map once there are more.
 func (e *codeEncoder) str(s string) {
-	i, ok := e.strs[s]
-	if !ok {
+	i := -1
+	if len(e.list) <= 32 {
+		for j, t := range e.list {
+			if t == s {
+				i = j
+				break
+			}
+		}
+	} else {
+		if len(e.strs) == 0 {
+			if e.strs == nil {
+				e.strs = make(map[string]int, 2*len(e.list))
+			}
+			for j, t := range e.list {
+				e.strs[t] = j
+			}
+		}
+		if j, ok := e.strs[s]; ok {
+			i = j
+		}
+	}
+	if i < 0 {
 		i = len(e.list)
-		e.strs[s] = i
 		e.list = append(e.list, s)
+		if len(e.strs) > 0 {
+			e.strs[s] = i
+		}
 	}
 	e.body = binary.AppendUvarint(e.body, uint64(i))
 }
@@ -193,7 +235,35 @@ func (e *codeEncoder) proto(p *lua.FunctionProto, depth int, path []int) error {
 	return e.write(p, depth, path)
 }
 
+// fitsInt32 reports whether every line and pc of p fits an int32, as the
+// format wants.
+func fitsInt32(p *lua.FunctionProto) bool {
+	ok := func(v int) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
+	if !ok(p.LineDefined) || !ok(p.LastLineDefined) {
+		return false
+	}
+	for _, l := range p.DbgSourcePositions {
+		if !ok(l) {
+			return false
+		}
+	}
+	for _, l := range p.DbgLocals {
+		if l != nil && (!ok(l.StartPc) || !ok(l.EndPc)) {
+			return false
+		}
+	}
+	for _, c := range p.DbgCalls {
+		if !ok(c.Pc) {
+			return false
+		}
+	}
+	return true
+}
+
 func (e *codeEncoder) write(p *lua.FunctionProto, depth int, path []int) error {
+	if !fitsInt32(p) {
+		return badCode("%s: a line number or pc out of range", protoPath(path))
+	}
 	e.str(p.SourceName)
 	e.int(p.LineDefined)
 	e.int(p.LastLineDefined - p.LineDefined)
@@ -283,56 +353,96 @@ func protoPath(path []int) string {
 // result is a *lua.FunctionProto, which is to be made into a function the
 // way values.go does: every one of its NumUpvalues upvalues set.
 func (Codec) UnmarshalCode(data []byte) (any, error) {
-	p, err := unmarshalProto(data)
+	p, _, err := unmarshalProto(data)
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func unmarshalProto(data []byte) (*lua.FunctionProto, error) {
+// unmarshalProto decodes and verifies data, and says how many bytes the
+// prototypes take (as the decoder's budget counts them).
+func unmarshalProto(data []byte) (p *lua.FunctionProto, size int, err error) {
 	if len(data) > maxCodeSize {
-		return nil, badCode("%d bytes, limit %d", len(data), maxCodeSize)
+		return nil, 0, badCode("%d bytes, limit %d", len(data), maxCodeSize)
 	}
 	if len(data) == 0 {
-		return nil, badCode("empty")
+		return nil, 0, badCode("empty")
 	}
 	if data[0] != codecVersion {
-		return nil, badCode("unknown version %d", data[0])
+		return nil, 0, badCode("unknown version %d", data[0])
 	}
-	d := codeDecoder{b: data, off: 1}
+	d := codeDecoder{b: data, off: 1, budget: maxDecodeRatio*len(data) + 4096}
 	n := d.count(1)
-	if d.err == nil {
-		d.strs = make([]string, n)
-		for i := range d.strs {
-			l := d.count(1)
-			if d.err != nil {
-				break
-			}
-			d.strs[i] = string(d.b[d.off : d.off+l])
-			d.off += l
-		}
+	d.charge(n * szString)
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	// The strings are substrings of one copy of the table's bytes: one
+	// pass checks the lengths, the second slices.
+	start := d.off
+	for range n {
+		l := d.count(1)
+		d.off += l
 	}
 	if d.err != nil {
-		return nil, d.err
+		return nil, 0, d.err
 	}
-	p, err := d.proto(0, nil)
+	d.charge(d.off - start)
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	all := string(d.b[start:d.off])
+	d.strs = make([]string, n)
+	at := 0 // in all
+	for i := range d.strs {
+		l, m := binary.Uvarint(d.b[start+at:])
+		at += m
+		d.strs[i] = all[at : at+int(l)]
+		at += int(l)
+	}
+	p, err = d.proto(0, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if d.off != len(d.b) {
-		return nil, badCode("%d bytes after the code", len(d.b)-d.off)
+		return nil, 0, badCode("%d bytes after the code", len(d.b)-d.off)
 	}
-	return p, nil
+	return p, maxDecodeRatio*len(data) + 4096 - d.budget, nil
 }
 
 // codeDecoder reads a blob. Its first error sticks: once err is set, every
 // read returns zero.
 type codeDecoder struct {
-	b    []byte
-	off  int
-	strs []string
-	err  error
+	b      []byte
+	off    int
+	strs   []string
+	err    error
+	budget int // bytes the decoded prototypes may still take
+}
+
+// maxDecodeRatio bounds the memory that decoded prototypes take, per byte
+// of input (plus 4 KiB). Compiled code takes 2.5 to 7 (TestCodecCorpus: a
+// small function is a 232-byte FunctionProto and a few slices, encoded in
+// some 30 bytes); forged code could reach 32 (a nil constant is one byte,
+// an interface and a string of stringConstants), which the budget forbids.
+const maxDecodeRatio = 16
+
+// Sizes of what the decoder allocates, for the budget.
+const (
+	szProto  = int(unsafe.Sizeof(lua.FunctionProto{}))
+	szString = int(unsafe.Sizeof(""))
+	szIface  = int(unsafe.Sizeof(lua.LValue(nil)))
+	szLocal  = int(unsafe.Sizeof(lua.DbgLocalInfo{})) + int(unsafe.Sizeof(&lua.DbgLocalInfo{}))
+	szCall   = int(unsafe.Sizeof(lua.DbgCall{}))
+)
+
+// charge takes n bytes from the budget.
+func (d *codeDecoder) charge(n int) {
+	if d.err == nil && n > d.budget {
+		d.fail("decoded code would take more than %d bytes per byte of input", maxDecodeRatio)
+	}
+	d.budget -= n
 }
 
 func (d *codeDecoder) fail(format string, args ...any) {
@@ -356,8 +466,8 @@ func (d *codeDecoder) uvarint() uint64 {
 	return v
 }
 
-// int reads a zigzag varint that must fit an int32 (line numbers, pcs).
-func (d *codeDecoder) int() int {
+// varint reads a zigzag varint.
+func (d *codeDecoder) varint() int64 {
 	if d.err != nil {
 		return 0
 	}
@@ -366,13 +476,13 @@ func (d *codeDecoder) int() int {
 		d.fail("bad or truncated varint")
 		return 0
 	}
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		d.fail("number %d out of range", v)
-		return 0
-	}
 	d.off += n
-	return int(v)
+	return v
 }
+
+// int reads a zigzag varint that must fit an int32 (line numbers and pcs
+// are int32 on the wire).
+func (d *codeDecoder) int() int { return d.add(0) }
 
 // count reads a count of elements that take at least size bytes each, and
 // checks it against the bytes left.
@@ -412,10 +522,11 @@ func (d *codeDecoder) str() string {
 	return d.strs[i]
 }
 
-// line adds a delta read from the input to a line or pc, within int32.
+// add adds a delta read from the input to a line or pc: the sum must fit
+// an int32.
 func (d *codeDecoder) add(base int) int {
-	v := d.int()
-	if s := int64(base) + int64(v); s >= math.MinInt32 && s <= math.MaxInt32 {
+	v := d.varint()
+	if s := int64(base) + v; v >= math.MinInt32*2 && v <= math.MaxInt32*2 && s >= math.MinInt32 && s <= math.MaxInt32 {
 		return int(s)
 	}
 	d.fail("number out of range")
@@ -426,6 +537,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 	if depth >= maxProtoDepth {
 		return nil, badCode("%s: functions nested more than %d deep", protoPath(path), maxProtoDepth)
 	}
+	d.charge(szProto)
 	p := &lua.FunctionProto{}
 	p.SourceName = d.str()
 	p.LineDefined = d.int()
@@ -439,6 +551,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 	if n > maxInstructions {
 		d.fail("%d instructions, limit %d", n, maxInstructions)
 	}
+	d.charge(n * (4 + 8)) // Code, DbgSourcePositions
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -452,6 +565,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 	if n > maxInstructions {
 		d.fail("%d constants, limit %d", n, maxInstructions)
 	}
+	d.charge(n * (szIface + szString)) // Constants, stringConstants
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -470,10 +584,12 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 				d.fail("truncated number")
 				break
 			}
+			d.charge(8)
 			p.Constants[i] = lua.LNumber(math.Float64frombits(binary.LittleEndian.Uint64(d.b[d.off:])))
 			d.off += 8
 		case kString:
 			s := d.str()
+			d.charge(szString)
 			p.Constants[i] = lua.LString(s)
 			sk[i] = s
 		case kInteger:
@@ -483,6 +599,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 				break
 			}
 			d.off += m
+			d.charge(8)
 			p.Constants[i] = lua.LNumber(v)
 		default:
 			d.fail("unknown constant tag %d", tag)
@@ -497,6 +614,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 	if n > maxInstructions {
 		d.fail("%d functions, limit %d", n, maxInstructions)
 	}
+	d.charge(n * 8)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -521,6 +639,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 	}
 
 	n = d.count(3)
+	d.charge(n * szLocal)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -535,6 +654,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 	}
 
 	n = d.count(2)
+	d.charge(n * szCall)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -550,6 +670,7 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 		d.fail("upvalue names truncated")
 		return nil, d.err
 	}
+	d.charge(int(p.NumUpvalues) * szString)
 	p.DbgUpvalues = make([]string, p.NumUpvalues)
 	for i := range p.DbgUpvalues {
 		p.DbgUpvalues[i] = d.str()
@@ -594,12 +715,13 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 //     lands on an instruction inside the code, never on a CLOSURE's
 //     pseudo-instruction or a SETLIST's data word;
 //   - LOADNIL has A ≤ B, CONCAT has B ≤ C, VARARG is only in vararg
-//     functions, NumParameters ≤ NumUsedRegisters, every register is < 256.
+//     functions, NumParameters < NumUsedRegisters, every register is < 256.
 //
 // Register rules, by data flow over every path through the code (as a
 // JVM bytecode verifier does): the verifier knows, before each
 // instruction, which registers surely hold a value (at entry: registers
-// below NumUsedRegisters), which surely hold a table or a string, which a
+// below NumUsedRegisters - 1, see below), which surely hold a table or a
+// string, which a
 // closure may have captured (open upvalues), and whether the values from
 // some register up to the stack top are known to be set ("open": after
 // CALL with C = 0 or VARARG with B = 0, a variable number of results; after
@@ -623,18 +745,39 @@ func (d *codeDecoder) proto(depth int, path []int) (*lua.FunctionProto, error) {
 //     forgets the table and string facts of captured registers, which
 //     that code may assign through the upvalue.
 //
-// The analysis is done per prototype, bounded in work (64 visits per
-// instruction) and memory (one state per jump target). What it does not
-// check is what the VM checks itself: the types of operands (arithmetic
-// on a table raises a Lua error), call arity, the sizes of NEWTABLE, the
-// values of SETLIST's data word or of a CALL's results. FuzzUnmarshalCode
-// runs what it accepts and fails on any Go panic.
+// Registers are bounded by 256, not by NumUsedRegisters: gopher-lua's
+// compiler computes NumUsedRegisters from A operands only, and compiled
+// code does use registers above it (a CLOSURE's A, CALL arguments,
+// FORLOOP's A+3, ...); the VM grows the value stack when it writes a
+// register, so a register that surely holds a value is inside the stack.
 //
-// Two gopher-lua bugs make Go nils in registers from ordinary source, and
-// no verifier of the caller can prevent them: a coroutine resumed with
-// fewer values than the CALL of coroutine.yield wants leaves the missing
-// results unset (`local a, b = coroutine.yield()` resumed with no
-// values), so the fuzz target opens no coroutine library.
+// The analysis is done per prototype, bounded in work (16 visits per
+// instruction, beyond which the code is refused as too complex; compiled
+// code needs at most 2) and memory (one state per jump target). What it
+// does not check is what the VM checks itself: the types of operands
+// (arithmetic on a table raises a Lua error), call arity, the sizes of
+// NEWTABLE, the values of SETLIST's data word or of a CALL's results.
+// FuzzUnmarshalCode and FuzzCodecVerifier run what it accepts and fail on
+// any Go panic.
+//
+// The table and string facts assume that no Lua code assigns another
+// frame's registers: true in dlua, which offers no debug.setlocal.
+//
+// Two gopher-lua 1.1.2 bugs shape these rules:
+//
+//   - A Lua function entered by TAILCALL has its frame moved down one
+//     register short (the VM copies top-RA-1 values of a frame of top-RA):
+//     its last register, NumUsedRegisters-1, is left above the top,
+//     holding whatever was there, a Go nil maybe. So the verifier does not
+//     count it as set at entry. Compiled code never reads it before
+//     writing it, but for one case: `function(a, ...) return arg end`,
+//     whose `arg` is that register (tail-called, it returns a stale
+//     value); such a function is refused.
+//   - A coroutine resumed with fewer values than the CALL of
+//     coroutine.yield wants leaves the missing results unset (`local a, b
+//     = coroutine.yield()` resumed with no values): Go nils from ordinary
+//     source, which no verifier of the caller can prevent. The fuzz
+//     targets open no coroutine library.
 
 // opNames are gopher-lua's opcode names.
 var opNames = [lua.OP_NOP + 1]string{
@@ -705,17 +848,66 @@ type verifier struct {
 	code   []uint32
 	pcs    []pcInfo
 	blocks []blockInfo
-	pc     int // the instruction being checked, for errors
+	work   []int32 // dirty blocks: a min-heap, so that blocks are done in code order
+	pc     int     // the instruction being checked, for errors
+}
+
+// push puts block b in the work list.
+func (v *verifier) push(b int32) {
+	if v.blocks[b].dirty {
+		return
+	}
+	v.blocks[b].dirty = true
+	h := append(v.work, b)
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if h[parent] <= h[i] {
+			break
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+	v.work = h
+}
+
+// pop takes the first block (in code order) from the work list.
+func (v *verifier) pop() int32 {
+	h := v.work
+	b := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(h) && h[l] < h[m] {
+			m = l
+		}
+		if l+1 < len(h) && h[l+1] < h[m] {
+			m = l + 1
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	v.work = h
+	v.blocks[b].dirty = false
+	return b
 }
 
 type pcInfo struct {
-	block   int32 // index in blocks of the block that starts here, or -1
-	operand bool  // a word read by the instruction before (CLOSURE, SETLIST)
+	block   int32    // index in blocks of the block that starts here, or -1
+	succ    [2]int32 // where control may go after the instruction
+	nsucc   uint8
+	natural bool // the only successor is the next instruction
+	operand bool // a word read by the instruction before (CLOSURE, SETLIST)
 }
 
 type blockInfo struct {
 	in          vstate // what is known at the start of the block
-	seen, dirty bool
+	start       int32  // its first instruction
+	seen, dirty bool   // dirty: in the work list
 }
 
 var verifiers = sync.Pool{New: func() any { return new(verifier) }}
@@ -762,7 +954,7 @@ func (v *verifier) run() error {
 		return vErr("%d line numbers for %d instructions", len(p.DbgSourcePositions), n)
 	case len(p.DbgUpvalues) != int(p.NumUpvalues):
 		return vErr("%d upvalue names for %d upvalues", len(p.DbgUpvalues), p.NumUpvalues)
-	case p.NumParameters > p.NumUsedRegisters:
+	case p.NumParameters >= p.NumUsedRegisters:
 		return vErr("%d parameters in %d registers", p.NumParameters, p.NumUsedRegisters)
 	case p.IsVarArg&^(lua.VarArgHasArg|lua.VarArgIsVarArg|lua.VarArgNeedsArg) != 0:
 		return vErr("bad vararg flags %#x", p.IsVarArg)
@@ -829,7 +1021,7 @@ func (v *verifier) run() error {
 			return err
 		}
 		succ, ns, natural := v.successors(pc)
-		for _, s := range succ[:ns] {
+		for i, s := range succ[:ns] {
 			if s < 0 || s >= n {
 				return vErr("jumps to %d, outside the code", s)
 			}
@@ -840,59 +1032,75 @@ func (v *verifier) run() error {
 				v.pcs[s].block = int32(nblocks)
 				nblocks++
 			}
+			v.pcs[pc].succ[i] = int32(s)
 		}
+		v.pcs[pc].nsucc, v.pcs[pc].natural = uint8(ns), natural
 	}
 
-	// Data flow: states at block starts, until nothing changes.
+	// Data flow: states at block starts, until nothing changes. Blocks
+	// are numbered in code order, and the work list gives the first dirty
+	// one, which makes loops converge in a few rounds. Every round visits
+	// at least one instruction, so the budget bounds the whole work.
+	nblocks = 0
+	for pc := range v.pcs {
+		if v.pcs[pc].block >= 0 {
+			v.pcs[pc].block = int32(nblocks)
+			nblocks++
+		}
+	}
 	v.blocks = slices.Grow(v.blocks[:0], nblocks)[:nblocks]
 	clear(v.blocks)
+	for pc := range v.pcs {
+		if b := v.pcs[pc].block; b >= 0 {
+			v.blocks[b].start = int32(pc)
+		}
+	}
 	entry := &v.blocks[0]
-	for r := 0; r < int(p.NumUsedRegisters); r++ {
+	// At entry the registers below NumUsedRegisters hold values, but the
+	// last one: a Lua function entered by TAILCALL gets its frame moved
+	// down without its last register, which is left above the top (see
+	// verifyProto).
+	for r := 0; r < int(p.NumUsedRegisters)-1; r++ {
 		entry.in.valid.add(r)
 	}
-	entry.in.open = int(p.NumUsedRegisters) // the top
-	entry.seen, entry.dirty = true, true
-	budget := 64*n + 1024
-	for changed := true; changed; {
-		changed = false
-		for pc := 0; pc < n; pc++ {
-			b := v.pcs[pc].block
-			if b < 0 || !v.blocks[b].dirty {
+	entry.in.open = -1
+	entry.seen = true
+	v.work = v.work[:0]
+	v.push(0)
+	budget := 16*n + 1024 // compiled code takes at most 2 (TestCodecCorpus)
+	for len(v.work) > 0 {
+		b := v.pop()
+		s := v.blocks[b].in
+		var alt vstate
+		for at := int(v.blocks[b].start); ; {
+			if budget--; budget < 0 {
+				v.pc = at
+				return vErr("code too complex to verify")
+			}
+			v.pc = at
+			info := &v.pcs[at]
+			if err := v.flow(at, &s, &alt); err != nil {
+				return err
+			}
+			if info.nsucc == 1 && info.natural && v.pcs[info.succ[0]].block < 0 {
+				at = int(info.succ[0])
 				continue
 			}
-			v.blocks[b].dirty = false
-			changed = true
-			s := v.blocks[b].in
-			var alt vstate
-			for at := pc; ; {
-				if budget--; budget < 0 {
-					v.pc = at
-					return vErr("code too complex to verify")
+			for i, t := range info.succ[:info.nsucc] {
+				out := &s
+				if i == 1 {
+					out = &alt
 				}
-				v.pc = at
-				succ, ns, natural := v.successors(at)
-				if err := v.flow(at, &s, &alt); err != nil {
-					return err
+				tb := v.pcs[t].block
+				if bi := &v.blocks[tb]; !bi.seen {
+					bi.seen = true
+					bi.in = *out
+					v.push(tb)
+				} else if bi.in.merge(out) {
+					v.push(tb)
 				}
-				if ns == 1 && natural && v.pcs[succ[0]].block < 0 {
-					at = succ[0]
-					continue
-				}
-				for i, t := range succ[:ns] {
-					out := &s
-					if i == 1 {
-						out = &alt
-					}
-					tb := &v.blocks[v.pcs[t].block]
-					if !tb.seen {
-						tb.seen, tb.dirty = true, true
-						tb.in = *out
-					} else if tb.in.merge(out) {
-						tb.dirty = true
-					}
-				}
-				break
 			}
+			break
 		}
 	}
 	v.pc = -1

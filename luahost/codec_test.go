@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -395,7 +396,8 @@ func TestCodecCorpus(t *testing.T) {
 	if len(files) < 20 {
 		t.Fatalf("only %d Lua files found", len(files))
 	}
-	n := 0
+	n, srcBytes, codeBytes := 0, 0, 0
+	minRatio, maxRatio := math.Inf(1), 0.0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
@@ -414,22 +416,30 @@ func TestCodecCorpus(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		q, err := Codec{}.UnmarshalCode(b)
+		q, size, err := unmarshalProto(b)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		if d := protoDiff(p, q.(*lua.FunctionProto), "function"); d != "" {
+		if d := protoDiff(p, q, "function"); d != "" {
 			t.Errorf("%s: %s", f, d)
 		}
 		n++
+		ratio := float64(size) / float64(len(b))
+		minRatio, maxRatio = min(minRatio, ratio), max(maxRatio, ratio)
+		srcBytes += len(src)
+		codeBytes += len(b)
 	}
-	t.Logf("%d of %d files compiled, sent and verified", n, len(files))
+	t.Logf("%d of %d files compiled, sent and verified; %d bytes of source, %d of code; decoded/encoded %.1f to %.1f",
+		n, len(files), srcBytes, codeBytes, minRatio, maxRatio)
 }
 
 // TestCodecGluaScripts runs gopher-lua's own test scripts, original and
 // decoded, and compares what they print and how they end.
 func TestCodecGluaScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/yuin/gopher-lua").Output()
 	if err != nil {
 		t.Skip("gopher-lua's sources not found:", err)
@@ -489,7 +499,7 @@ func mkProto(regs uint8, code []uint32, consts []lua.LValue, protos ...*lua.Func
 // could.
 func marshalUnverified(t testing.TB, p *lua.FunctionProto) []byte {
 	t.Helper()
-	e := codeEncoder{strs: make(map[string]int), noVerify: true}
+	e := codeEncoder{noVerify: true}
 	if err := e.proto(p, 0, nil); err != nil {
 		t.Fatalf("encode: %v", err)
 	}
@@ -514,7 +524,8 @@ func TestUnmarshalCodeRejectsForgedCode(t *testing.T) {
 		{"LOADK constant", mkProto(2, []uint32{iABx(lua.OP_LOADK, 0, 2), ret0}, str), "constant 2 of 2"},
 		{"RK constant", mkProto(2, []uint32{iABC(lua.OP_ADD, 0, 0, 256+7), ret0}, str), "constant 7 of 2"},
 		{"GETGLOBAL number", mkProto(2, []uint32{iABx(lua.OP_GETGLOBAL, 0, 1), ret0}, str), "constant 1 is not a string"},
-		{"GETTABLEKS register key", mkProto(3, []uint32{iABC(lua.OP_GETTABLEKS, 0, 1, 2), ret0}, str), "does not surely hold a string"},
+		{"GETTABLEKS register key", mkProto(4, []uint32{iABC(lua.OP_GETTABLEKS, 0, 1, 2), ret0}, str), "does not surely hold a string"},
+		{"last register at entry", mkProto(3, []uint32{iABC(lua.OP_RETURN, 2, 2, 0)}, nil), "register 2 is read"},
 		{"SETTABLEKS number key", mkProto(3, []uint32{iABC(lua.OP_SETTABLEKS, 0, 256+1, 1), ret0}, str), "not a string"},
 		{"jump past end", mkProto(2, []uint32{iAsBx(lua.OP_JMP, 0, 5), ret0}, nil), "jumps to 6, outside the code"},
 		{"jump before start", mkProto(2, []uint32{iAsBx(lua.OP_JMP, 0, -3), ret0}, nil), "jumps to -2, outside the code"},
@@ -540,7 +551,7 @@ func TestUnmarshalCodeRejectsForgedCode(t *testing.T) {
 		{"MOVEN short", mkProto(3, []uint32{iABC(lua.OP_MOVEN, 0, 1, 2), iABC(lua.OP_MOVE, 1, 0, 0), ret0}, nil), "not followed by 2 MOVEs"},
 		{"LOADNIL reversed", mkProto(3, []uint32{iABC(lua.OP_LOADNIL, 2, 1, 0), ret0}, nil), "LOADNIL of 2..1"},
 		{"CONCAT reversed", mkProto(3, []uint32{iABC(lua.OP_CONCAT, 0, 2, 1), ret0}, nil), "CONCAT of 2..1"},
-		{"too many parameters", func() *lua.FunctionProto { p := mkProto(2, []uint32{ret0}, nil); p.NumParameters = 3; return p }(), "3 parameters in 2 registers"},
+		{"too many parameters", func() *lua.FunctionProto { p := mkProto(2, []uint32{ret0}, nil); p.NumParameters = 2; return p }(), "2 parameters in 2 registers"},
 		{"upvalue names", func() *lua.FunctionProto { p := mkProto(2, []uint32{ret0}, nil); p.NumUpvalues = 1; return p }(), "upvalue names"},
 		{"nested bad", mkProto(2, []uint32{ret0}, nil, mkProto(2, []uint32{63 << 26, ret0}, nil)), "function 0: pc 0"},
 		{"loop reads unset", mkProto(4, []uint32{
@@ -619,7 +630,7 @@ func TestUnmarshalCodeRejectsBadBytes(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of %d bit flips decode (constants, lines, names)", accepted, len(good)*8)
+	t.Logf("%d of %d bit flips decode, and run without a Go panic", accepted, len(good)*8)
 
 	// Marshal refuses what it cannot send.
 	if _, err := (Codec{}).MarshalCode("code"); err == nil {
@@ -627,6 +638,11 @@ func TestUnmarshalCodeRejectsBadBytes(t *testing.T) {
 	}
 	if _, err := (Codec{}).MarshalCode((*lua.FunctionProto)(nil)); err == nil {
 		t.Error("MarshalCode accepted a nil prototype")
+	}
+	far := mkProto(2, []uint32{ret0}, nil)
+	far.LineDefined = 1 << 40
+	if _, err := (Codec{}).MarshalCode(far); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("MarshalCode of a line past int32: %v", err)
 	}
 }
 
@@ -636,7 +652,7 @@ func deepBlob(n int) []byte {
 	for range n - 1 {
 		p = mkProto(2, []uint32{ret0}, nil, p)
 	}
-	e := codeEncoder{strs: make(map[string]int), noVerify: true, maxDepth: n + 1}
+	e := codeEncoder{noVerify: true, maxDepth: n + 1}
 	if err := e.proto(p, 0, nil); err != nil {
 		panic(err)
 	}
@@ -674,6 +690,11 @@ func runForged(p *lua.FunctionProto) (msg string) {
 	opts := options
 	opts.IncludeGoStackTrace = true
 	opts.CallStackSize = 200
+	// dlua's auto-growing call stack (MinimizeStackMemory) overflows with
+	// a Go panic, "lua callstack overflow", even from ordinary recursion:
+	// in gopher-lua 1.1.2 its IsFull never reports full. The fixed stack
+	// raises a Lua error, so that a Go panic here means a verifier bug.
+	opts.MinimizeStackMemory = false
 	L := lua.NewState(opts)
 	defer L.Close()
 	defer func() {
@@ -838,7 +859,7 @@ func BenchmarkUnmarshalCode(b *testing.B) {
 }
 
 // fuzzTemplates are the compiled snippets and all their nested prototypes,
-// whose constants, nested prototypes and shapes FuzzVerifyCode keeps while
+// whose constants, nested prototypes and shapes FuzzCodecVerifier keeps while
 // it replaces their code.
 var fuzzTemplates = sync.OnceValue(func() []*lua.FunctionProto {
 	var out []*lua.FunctionProto
@@ -887,11 +908,11 @@ func forgeCode(data []byte) *lua.FunctionProto {
 	return &p
 }
 
-// FuzzVerifyCode sends forged code (real constants, nested prototypes and
+// FuzzCodecVerifier sends forged code (real constants, nested prototypes and
 // upvalues, made-up instructions) through UnmarshalCode, and runs what the
 // verifier accepts: FuzzUnmarshalCode mutates whole blobs, whose varints
 // few mutations keep valid; this one mutates instructions.
-func FuzzVerifyCode(f *testing.F) {
+func FuzzCodecVerifier(f *testing.F) {
 	for i, t := range fuzzTemplates() {
 		if i > 255 {
 			break
@@ -922,4 +943,51 @@ func FuzzVerifyCode(f *testing.F) {
 			t.Fatalf("slow: %v", d)
 		}
 	})
+}
+
+// TestUnmarshalCodeLargeForged times the verifier on the largest
+// prototypes it accepts, with jumps everywhere: its work is bounded.
+func TestUnmarshalCodeLargeForged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	consts := []lua.LValue{lua.LString("k"), lua.LNumber(1)}
+	for _, shape := range []string{"random", "chain"} {
+		n := maxInstructions
+		code := make([]uint32, n)
+		for i := range n - 1 {
+			r := func() int { return rng.IntN(200) }
+			switch shape {
+			case "random":
+				switch rng.IntN(6) {
+				case 0:
+					code[i] = iABC(lua.OP_MOVE, r(), r(), 0)
+				case 1:
+					code[i] = iABx(lua.OP_LOADK, r(), rng.IntN(2))
+				case 2:
+					code[i] = iABC(lua.OP_NEWTABLE, r(), 0, 0)
+				case 3:
+					code[i] = iABC(lua.OP_TEST, r(), 0, 0)
+				case 4:
+					code[i] = iAsBx(lua.OP_JMP, 0, max(-i-1, min(n-2-i, rng.IntN(20001)-10000)))
+				default:
+					a := r()
+					code[i] = iABC(lua.OP_LOADNIL, a, a, 0)
+				}
+			case "chain": // every block jumps back to the one before
+				if i%2 == 0 {
+					code[i] = iABC(lua.OP_NEWTABLE, i%200, 0, 0)
+				} else {
+					code[i] = iAsBx(lua.OP_JMP, 0, max(-i-1, -3))
+				}
+			}
+		}
+		code[n-1] = ret0
+		p := mkProto(200, code, consts)
+		b := marshalUnverified(t, p)
+		start := time.Now()
+		_, err := Codec{}.UnmarshalCode(b)
+		t.Logf("%s: %d instructions, %d bytes: %v in %v", shape, n, len(b), err, time.Since(start))
+	}
 }
