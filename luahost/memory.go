@@ -36,6 +36,13 @@ func (s *state) alloc(n int) {
 	if s.memLive+s.memCharged <= s.memLimit {
 		return
 	}
+	// Over the limit by the estimate. Walk only once the process has
+	// allocated half of what was live at the last walk, as a collector
+	// paces itself: a process living near its limit does not walk its heap
+	// on every allocation, and its estimate stays under 1.5× the limit.
+	if s.memCharged < s.memLive/2 {
+		return
+	}
 	s.collect()
 	s.memCharged = int64(n)
 	if s.memLive+s.memCharged > s.memLimit && !s.stopping {

@@ -369,13 +369,13 @@ func (n *Node) globalNodeUp(name string) {
 	_ = r.GlobalSync(name, all, nil, true)
 }
 
-// globalNodeDown drops the names owned by the pids of the node called
-// name and fails the requests waiting for it.
-func (n *Node) globalNodeDown(name string) {
+// globalNodeDown drops the names owned by the pids of the incarnation
+// creation of the node called name and fails the requests waiting for it.
+func (n *Node) globalNodeDown(name string, creation uint32) {
 	g := &n.global
 	g.table.Lock()
 	for k, pid := range g.table.m {
-		if pid.Node == name {
+		if pid.Node == name && pid.Creation == creation {
 			g.table.deleteLocked(n.name, k)
 		}
 	}

@@ -158,6 +158,9 @@ func (n *Node) Messages(pid PID, max int) ([]Value, bool) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.state == exited { // between its exit and its removal from the table
+		return nil, false
+	}
 	var out []Value
 	for i := p.head; i < len(p.queue) && len(out) < max; i++ {
 		out = append(out, p.queue[i].V)

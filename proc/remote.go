@@ -274,36 +274,40 @@ func (n *Node) NodeUp(name string) {
 	n.globalNodeUp(name)
 }
 
-// NodeDown tells the node that the node called name is gone: every link
-// to a process there fires with "noconnection", every monitor of one
-// delivers DOWN "noconnection", monitors that its processes held on local
-// ones are dropped, and every monitor_node for it delivers
-// {tag="nodedown", node=name}. The transport calls it after the last
-// signal from that node.
-func (n *Node) NodeDown(name string) {
+// NodeDown tells the node that the incarnation creation of the node
+// called name is gone: every link to a process of that incarnation fires
+// with "noconnection", every monitor of one delivers DOWN "noconnection",
+// monitors that its processes held on local ones are dropped, and every
+// monitor_node for name delivers {tag="nodedown", node=name}. The
+// transport calls it after the last signal from that incarnation. Pids of
+// another incarnation are left alone: when a restarted node replaces its
+// old connection, links and monitors already made to the new incarnation
+// must not fire with the old one's NodeDown.
+func (n *Node) NodeDown(name string, creation uint32) {
 	if name == n.name {
 		return
 	}
-	n.log.Info("node down", "node", name)
+	n.log.Info("node down", "node", name, "creation", creation)
 	n.failSpawns(name)
-	n.globalNodeDown(name)
+	n.globalNodeDown(name, creation)
 	n.procs.Range(func(_, v any) bool {
-		n.nodeDownFor(v.(*Process), name)
+		n.nodeDownFor(v.(*Process), name, creation)
 		return true
 	})
 }
 
-// nodeDownFor applies NodeDown(name) to one process.
-func (n *Node) nodeDownFor(p *Process, name string) {
+// nodeDownFor applies NodeDown(name, creation) to one process.
+func (n *Node) nodeDownFor(p *Process, name string, creation uint32) {
+	of := func(pid PID) bool { return pid.Node == name && pid.Creation == creation }
 	var links []PID
 	p.mu.Lock()
 	for pid := range p.links {
-		if pid.Node == name {
+		if of(pid) {
 			links = append(links, pid)
 		}
 	}
 	for ref, target := range p.watching {
-		if target.Node == name {
+		if of(target) {
 			delete(p.watching, ref)
 			if p.state == alive {
 				p.enqueueLocked(Entry{V: downMessage(ref, target, NoConnection)})
@@ -311,7 +315,7 @@ func (n *Node) nodeDownFor(p *Process, name string) {
 		}
 	}
 	for ref, watcher := range p.monitors {
-		if watcher.Node == name {
+		if of(watcher) {
 			delete(p.monitors, ref)
 		}
 	}

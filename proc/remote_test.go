@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeWire is one direction of an in-memory transport between two nodes:
@@ -55,7 +56,7 @@ func (w *fakeWire) run() {
 			f()
 		}
 		if down && len(q) == 0 {
-			w.peer.NodeDown(w.self.Name())
+			w.peer.NodeDown(w.self.Name(), w.self.Creation())
 			return
 		}
 	}
@@ -526,4 +527,116 @@ func (w *fakeWire) GlobalReply(to PID, ref Ref, ok bool) error {
 func (w *fakeWire) GlobalSync(node string, set map[string]PID, del []string, merge bool) error {
 	self := w.self.Name()
 	return w.put(node, func() { w.peer.RemoteGlobalSync(self, set, del, merge) })
+}
+
+// A restarted node (same name, new creation) replaces its old connection
+// before the old one's NodeDown is applied: links and monitors already made
+// to the new incarnation must survive that NodeDown; those to the old one
+// fire with noconnection.
+func TestNodeDownPerIncarnation(t *testing.T) {
+	a := newNode(t, Config{Name: "a"})
+	b1 := newNode(t, Config{Name: "b", Creation: 1})
+	b2 := newNode(t, Config{Name: "b", Creation: 2})
+	ab1, b1a := connect(t, a, b1)
+	old := spawn(t, b1, nil, SpawnOpts{}, blockForever)
+
+	type result struct {
+		down, exit *Table
+		extra      *Entry
+		err        error
+	}
+	linkedOld, linkNew := make(chan struct{}), make(chan PID)
+	ready := make(chan struct{})
+	res := make(chan result, 1)
+	watcher := spawn(t, a, nil, SpawnOpts{}, func(p *Process) Value {
+		var r result
+		defer func() { res <- r }()
+		p.TrapExit(true)
+		refOld := p.Monitor(old)
+		p.Link(old)
+		close(linkedOld)
+		nw := <-linkNew // a's Remote now reaches b2
+		p.Monitor(nw)
+		p.Link(nw)
+		close(ready)
+		if r.down, r.err = recvTable(p, tagged("DOWN")); r.err != nil {
+			return Normal
+		}
+		checkFields(t, "DOWN", r.down, map[string]Value{"ref": refOld, "pid": old, "reason": NoConnection})
+		if r.exit, r.err = recvTable(p, tagged("EXIT")); r.err != nil {
+			return Normal
+		}
+		checkFields(t, "EXIT", r.exit, map[string]Value{"from": old, "reason": NoConnection})
+		if e, err := p.Receive(50*time.Millisecond, nil); err == nil {
+			r.extra = &e
+		}
+		return Normal
+	})
+	<-linkedOld
+	eventually(t, "link on b1", func() bool {
+		in, _ := b1.Info(old)
+		return slices.Contains(in.Links, watcher) && slices.Contains(in.MonitoredBy, watcher)
+	})
+	// b restarts: its new incarnation's connection replaces the old one on
+	// a before the old one's NodeDown comes.
+	nw := spawn(t, b2, nil, SpawnOpts{}, blockForever)
+	ab2, b2a := newWire(a, b2), newWire(b2, a)
+	t.Cleanup(func() { ab2.cut(); b2a.cut() })
+	a.SetRemote(ab2)
+	b2.SetRemote(b2a)
+	linkNew <- nw
+	<-ready
+	eventually(t, "link on b2", func() bool {
+		in, _ := b2.Info(nw)
+		return slices.Contains(in.Links, watcher) && slices.Contains(in.MonitoredBy, watcher)
+	})
+	ab1.cut()
+	b1a.cut() // a gets NodeDown("b", 1)
+	r := <-res
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.extra != nil {
+		t.Errorf("NodeDown of b's old incarnation fired for its new one: %v", r.extra.V)
+	}
+	if got := waitReason(t, a, watcher); got != Normal {
+		t.Fatalf("watcher ended with %v", got)
+	}
+	// the watcher's normal exit reached b2 over the live connection: the
+	// link is gone and b2's process lives on
+	eventually(t, "link dropped on b2", func() bool {
+		in, ok := b2.Info(nw)
+		return ok && in.Status != Exited && len(in.Links) == 0 && len(in.MonitoredBy) == 0
+	})
+}
+
+// NodeDown of one incarnation leaves the pids of another alone, checked
+// directly on the process tables.
+func TestNodeDownOtherCreationIgnored(t *testing.T) {
+	a := newNode(t, Config{Name: "a"})
+	b := newNode(t, Config{Name: "b", Creation: 7})
+	connect(t, a, b)
+	target := spawn(t, b, nil, SpawnOpts{}, blockForever)
+	ready := make(chan struct{})
+	watcher := spawn(t, a, nil, SpawnOpts{}, func(p *Process) Value {
+		p.TrapExit(true)
+		p.Link(target)
+		p.Monitor(target)
+		close(ready)
+		return blockForever(p)
+	})
+	<-ready
+	a.NodeDown("b", 6) // an earlier incarnation
+	in, _ := a.Info(watcher)
+	if !slices.Contains(in.Links, target) || !slices.Contains(in.Monitors, target) {
+		t.Fatalf("links %v monitors %v: NodeDown of creation 6 dropped creation 7's", in.Links, in.Monitors)
+	}
+	if in.Mailbox != 0 {
+		t.Fatalf("%d messages after NodeDown of another creation", in.Mailbox)
+	}
+	a.NodeDown("b", 7)
+	eventually(t, "link dropped", func() bool {
+		in, _ := a.Info(watcher)
+		return len(in.Links) == 0 && len(in.Monitors) == 0
+	})
 }

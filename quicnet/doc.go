@@ -37,6 +37,29 @@
 // (back-pressure, like Erlang's busy distribution port), and the
 // receiver's handler pushes back through QUIC flow control.
 //
+// # Back-pressure
+//
+// A peer's reader must never wait for room in a send queue: if node A's
+// reader waited for its queue to B while B's reader waited for its queue
+// to A, neither would read again, both writers would then stall on QUIC
+// flow control, and the two nodes would be stuck for good. So the frames
+// that a reader sends, itself or through the Handler, skip the limit:
+// pongs, and, in the proc wiring, every control frame (link, unlink,
+// monitor, demonitor, exit, link exit, DOWN, spawn reply, global
+// register, unregister, reply and sync: the noproc answers to links and
+// monitors, spawn and global replies, the syncs of an arbiter, and the
+// signals of a process that died of a remote signal). They are appended
+// to the same queue as the other frames, at once and without bound, so
+// the order of frames to a peer is kept, and only the frames that carry a
+// process's payload (send, send_name, spawn_request), which only process
+// goroutines send, wait for room. The choice is one queue per peer, not a
+// second unbounded queue or goroutine: it keeps the per-pair order
+// without any merging. The cost is that SendQueueSize bounds only those
+// payload frames: control frames are small and mostly answers to what
+// the peer sent, so their backlog is bounded by what the peer sends while
+// not reading; a process that makes links or monitors in a tight loop is
+// not slowed down by a busy peer.
+//
 // NodeDown comes when the peer closes (ErrPeerShutdown), when this node
 // closes (ErrClosed), when the peer sends a bad frame (a *[FrameError]),
 // or when the peer is silent past the idle timeout (a

@@ -67,6 +67,14 @@ const (
 	KindPing
 	// KindPong answers a KindPing. Internal.
 	KindPong
+	// KindInspectRequest asks the receiving node for inspection data or
+	// a console action: Name is the operation, Args its arguments, Ref
+	// identifies the request (see inspect.go).
+	KindInspectRequest
+	// KindInspectReply answers the inspect request Ref: Msg is the result,
+	// or Reason (a string) says why there is none; Opts "noproc" marks an
+	// unknown process.
+	KindInspectReply
 
 	kindEnd // one past the last kind
 )
@@ -90,6 +98,8 @@ var kindNames = [...]string{
 	KindNodes:            "nodes",
 	KindPing:             "ping",
 	KindPong:             "pong",
+	KindInspectRequest:   "inspect_request",
+	KindInspectReply:     "inspect_reply",
 }
 
 // String returns the kind's name, e.g. "send", or "kind(N)" for an

@@ -259,6 +259,12 @@ func (n *Node) Peers() []Peer {
 // if set, a pid of node. Sending to a peer that is gone returns
 // ErrNotConnected; an unencodable frame returns a *FrameError.
 func (n *Node) Send(ctx context.Context, node string, f *Frame) error {
+	return n.send(ctx, node, f, false)
+}
+
+// send is Send; with control, f is queued at once even past
+// SendQueueSize (see peer.enqueueControl), and ctx is not used.
+func (n *Node) send(ctx context.Context, node string, f *Frame, control bool) error {
 	if f.Kind.internal() {
 		return &FrameError{Peer: node, Kind: f.Kind, Err: fmt.Errorf("%w: %v frames are internal", ErrUnsendable, f.Kind)}
 	}
@@ -275,6 +281,9 @@ func (n *Node) Send(ctx context.Context, node string, f *Frame) error {
 	body, err := n.codec.encodeFrame(f)
 	if err != nil {
 		return &FrameError{Peer: node, Kind: f.Kind, Err: err}
+	}
+	if control {
+		return p.enqueueControl(body)
 	}
 	return p.enqueue(ctx, body)
 }

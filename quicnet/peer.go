@@ -86,6 +86,30 @@ func (p *peer) enqueue(ctx context.Context, body []byte) error {
 	return nil
 }
 
+// enqueueControl queues one frame body at once, past SendQueueSize if
+// need be: the frames that a peer's reader sends (pongs, and the replies
+// of the proc wiring) must never wait for room, or two nodes whose queues
+// are full could each block the reader that would drain the other's (see
+// "Back-pressure" in doc.go). The frame joins the same queue as the
+// others, so the order of frames to the peer is kept.
+func (p *peer) enqueueControl(body []byte) error {
+	p.mu.Lock()
+	if p.stopped {
+		p.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrNotConnected, p.info.Name)
+	}
+	wasEmpty := len(p.buf) == 0
+	p.buf = appendFrame(p.buf, body)
+	p.mu.Unlock()
+	if wasEmpty {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
 // writeLoop sends the queued frames, all that wait in one write.
 func (p *peer) writeLoop() {
 	defer p.n.wg.Done()
@@ -222,7 +246,9 @@ func (p *peer) readFrames() error {
 		}
 		switch f.Kind {
 		case KindPing:
-			n.sendInternal(p, &Frame{Kind: KindPong, Seq: f.Seq})
+			if body, err := n.codec.encodeFrame(&Frame{Kind: KindPong, Seq: f.Seq}); err == nil {
+				_ = p.enqueueControl(body) // fails only when p is gone
+			}
 		case KindPong:
 			p.mu.Lock()
 			ch := p.pings[f.Seq]

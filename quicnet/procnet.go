@@ -37,16 +37,32 @@ type wiring struct {
 	qn *Node
 }
 
-// send queues f for node. It blocks only under back-pressure; a node that
-// is not connected gives ErrNotConnected, which proc treats as a lost
-// signal (or "noconnection" for link and monitor).
+// send queues f for node; a node that is not connected gives
+// ErrNotConnected, which proc treats as a lost signal (or "noconnection"
+// for link and monitor). Only the frames that carry a process's payload
+// (send, send_name, spawn_request), which only process goroutines send,
+// wait under back-pressure; every other frame is a control signal that
+// the inbound path may send from a peer's reader goroutine (a noproc
+// exit or DOWN, a DOWN or link exit of a process that died of a signal,
+// a spawn reply, a global reply or sync), and is queued at once so that a
+// reader never blocks on a full queue (see "Back-pressure" in doc.go).
 func (w *wiring) send(node string, f *Frame) error {
-	err := w.qn.Send(context.Background(), node, f)
+	err := w.qn.send(context.Background(), node, f, !blocking(f.Kind))
 	var fe *FrameError
 	if errors.As(err, &fe) {
 		w.qn.log.Warn("quicnet: cannot send", "node", node, "reason", err)
 	}
 	return err
+}
+
+// blocking reports whether frames of kind k wait for room in the peer's
+// send queue.
+func blocking(k Kind) bool {
+	switch k {
+	case KindSend, KindSendName, KindSpawnRequest:
+		return true
+	}
+	return false
 }
 
 func (w *wiring) Send(from, to proc.PID, v proc.Value) error {
@@ -226,6 +242,6 @@ func (w *wiring) HandleNodeEvent(ev NodeEvent) {
 	case NodeUp:
 		w.pn.NodeUp(ev.Peer.Name)
 	case NodeDown:
-		w.pn.NodeDown(ev.Peer.Name)
+		w.pn.NodeDown(ev.Peer.Name, ev.Peer.Creation)
 	}
 }

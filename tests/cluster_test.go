@@ -425,3 +425,109 @@ print("mine", proc.global.whereis("gsvc") == self())
 	}
 	b.stop(t)
 }
+
+// streamBoot registers "streamer" (node a): it waits for a hello from a
+// process of another node, links to and monitors it, and streams data to
+// it while reading its data, until both DOWN and EXIT of it have come.
+const streamBoot = `
+proc.register("streamer", spawn(function()
+  proc.trap_exit(true)
+  local hello = receive(function(m) return type(m) == "table" and m.tag == "hello" end)
+  local peer = hello.pid
+  link(peer)
+  local ref = monitor(peer)
+  local pad = string.rep("a", 200)
+  local got, i, down, exit = 0, 0, nil, nil
+  while not (down and exit) do
+    i = i + 1
+    send(peer, {tag = "data", n = i, from = self(), pad = pad})
+    local m = receive(0)
+    while m ~= nil do
+      if type(m) == "table" then
+        if m.tag == "data" then
+          got = got + 1
+          if got == 200 then print("streaming") end
+        elseif m.tag == "DOWN" and m.ref == ref then
+          down = m.reason
+          print("DOWN", m.reason)
+        elseif m.tag == "EXIT" and m.from == peer then
+          exit = m.reason
+          print("EXIT", m.reason)
+        end
+      end
+      m = receive(0)
+    end
+    if i % 20 == 0 then proc.sleep(0.001) end
+  end
+  print("streamer done", got > 0)
+end))
+`
+
+// Node b is killed (-9) while it and node a stream messages to each other
+// over a link and a monitor: a's process gets DOWN and EXIT noconnection
+// within the idle timeout, and a goes on serving (a new node joins it and
+// talks to it).
+func TestClusterKilledNodeMidTraffic(t *testing.T) {
+	c := newCluster(t)
+	bootA := c.file(t, "boot_a.lua", echoBoot+streamBoot)
+	a, addrA := c.node(t, "a", "--idle-timeout", "2s", bootA)
+	bootB := c.file(t, "boot_b.lua", waitNodes+`
+wait_nodes({"a"})
+proc.trap_exit(true)
+send({"streamer", "a"}, {tag = "hello", pid = self()})
+local first = receive(function(m) return type(m) == "table" and m.tag == "data" end, 10)
+assert(first, "no data from a")
+local peer = first.from
+link(peer)
+monitor(peer)
+local pad = string.rep("b", 200)
+local i = 0
+while true do
+  i = i + 1
+  send(peer, {tag = "data", n = i, from = self(), pad = pad})
+  local m = receive(0)
+  while m ~= nil do m = receive(0) end
+  if i % 20 == 0 then proc.sleep(0.001) end
+end
+`)
+	b, _ := c.node(t, "b", "--idle-timeout", "2s", "--join", addrA, bootB)
+	a.waitLine(t, a.lines, "streaming")
+	killed := time.Now()
+	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for range 2 {
+		line := a.waitLine(t, a.lines, "")
+		got[line] = true
+	}
+	elapsed := time.Since(killed)
+	for _, want := range []string{"DOWN\tnoconnection", "EXIT\tnoconnection"} {
+		if !got[want] {
+			t.Errorf("node a printed %v, want %q:\n%s", got, want, a.text())
+		}
+	}
+	// 2s of idle timeout, plus slack for a loaded machine
+	if elapsed > 10*time.Second {
+		t.Errorf("noconnection came %v after kill -9 (idle timeout 2s)", elapsed)
+	}
+	a.waitLine(t, a.lines, "streamer done")
+	b.wait(t)
+
+	// a goes on serving: a new node joins it and exchanges a message
+	client := c.file(t, "client.lua", waitNodes+`
+wait_nodes({"a"})
+send({"echo", "a"}, {from = self(), n = 7})
+local m = receive(10)
+assert(m and m.tag == "reply", "no answer from a")
+print("reply", m.n, m.node)
+`)
+	r := start(t, "run", "--name", "c", "--join", addrA, "--idle-timeout", "2s", "--cookie-file", c.cookie, client)
+	if s := r.wait(t); s != 0 {
+		t.Fatalf("node c ended with status %d:\n%s", s, r.text())
+	}
+	if !strings.Contains(r.text(), "reply\t7\ta\n") {
+		t.Errorf("node c output lacks the reply:\n%s", r.text())
+	}
+	a.stop(t)
+}

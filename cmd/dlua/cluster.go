@@ -17,6 +17,7 @@ import (
 	"github.com/dlua/dlua/luahost"
 	"github.com/dlua/dlua/proc"
 	"github.com/dlua/dlua/quicnet"
+	"github.com/dlua/dlua/tui"
 )
 
 const nodeHelp = `Node starts one node of a cluster and runs BOOT.lua, if given, as its
@@ -28,7 +29,9 @@ processes, tells its peers and exits with status 0. It prints
 cluster's shared secret: at least 16 bytes (a trailing newline is not
 part of it); nodes with another cookie are refused. --join makes the node
 join the cluster of the node at HOST:PORT; it then connects to every node
-of that cluster.
+of that cluster. A node silent for --idle-timeout counts as down (its
+links and monitors fire with "noconnection"); --keepalive is how often a
+quiet connection is kept alive (default a third of --idle-timeout).
 
 Exit status: 0 after a signal, 1 when the node cannot start or join, 2 for
 a usage error (bad flag, missing or short cookie file).`
@@ -40,6 +43,7 @@ type clusterOptions struct {
 	join        listFlag
 	cookieFile  string
 	idleTimeout time.Duration
+	keepAlive   time.Duration
 }
 
 func clusterFlags(fs *flag.FlagSet) *clusterOptions {
@@ -49,12 +53,13 @@ func clusterFlags(fs *flag.FlagSet) *clusterOptions {
 	fs.Var(&o.join, "join", "join the cluster of the node at `HOST:PORT` (repeatable)")
 	fs.StringVar(&o.cookieFile, "cookie-file", "", "read the cluster cookie from `FILE` (at least 16 bytes)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "count a silent node as down after `DURATION` (default 5s)")
+	fs.DurationVar(&o.keepAlive, "keepalive", 0, "send a keep-alive on a quiet connection every `DURATION` (default a third of --idle-timeout; at most half of it)")
 	return o
 }
 
 // enabled reports whether any cluster flag was given.
 func (o *clusterOptions) enabled() bool {
-	return o.name != "" || o.listen != "" || len(o.join) > 0 || o.cookieFile != "" || o.idleTimeout != 0
+	return o.name != "" || o.listen != "" || len(o.join) > 0 || o.cookieFile != "" || o.idleTimeout != 0 || o.keepAlive != 0
 }
 
 // usageError is a problem with the command line: exit status 2.
@@ -77,6 +82,9 @@ func (o *clusterOptions) check(defaultName string) ([]byte, error) {
 	if o.idleTimeout < 0 {
 		return nil, &usageError{"--idle-timeout must be >= 0"}
 	}
+	if o.keepAlive < 0 {
+		return nil, &usageError{"--keepalive must be >= 0"}
+	}
 	data, err := os.ReadFile(o.cookieFile)
 	if err != nil {
 		return nil, &usageError{"--cookie-file " + describeOpenError(o.cookieFile, err)}
@@ -89,18 +97,24 @@ func (o *clusterOptions) check(defaultName string) ([]byte, error) {
 	return data, nil
 }
 
-// startCluster binds pn to a quicnet node, starts it and joins the
+// startCluster binds pn to a quicnet node, makes it answer inspect
+// requests from src (consoles attached to it), starts it and joins the
 // --join nodes. The caller closes the returned node (stopCluster).
-func (o *clusterOptions) startCluster(ctx context.Context, pn *proc.Node, cookie []byte, stderr io.Writer) (*quicnet.Node, error) {
+func (o *clusterOptions) startCluster(ctx context.Context, pn *proc.Node, src *tui.Local, cookie []byte, stderr io.Writer) (*quicnet.Node, error) {
 	qn, err := quicnet.Bind(pn, quicnet.Config{
-		Listen:      o.listen,
-		Cookie:      cookie,
-		IdleTimeout: o.idleTimeout,
-		CodeCodec:   luahost.Codec{}, // functions in messages cross nodes
-		Logger:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Listen:          o.listen,
+		Cookie:          cookie,
+		IdleTimeout:     o.idleTimeout,
+		KeepAlivePeriod: o.keepAlive,
+		CodeCodec:       luahost.Codec{}, // functions in messages cross nodes
+		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return nil, &usageError{err.Error()}
+	}
+	if err := quicnet.ServeInspect(qn, &nodeInspector{src: src, qn: qn}); err != nil {
+		qn.Close()
+		return nil, err
 	}
 	if err := qn.Start(ctx); err != nil {
 		qn.Close()
@@ -193,7 +207,7 @@ func (c *cli) node(args []string) int {
 		Stderr: c.stderr,
 		Limits: o.limits(),
 	})
-	qn, err := o.cluster.startCluster(ctx, pn, cookie, c.stderr)
+	qn, err := o.cluster.startCluster(ctx, pn, localSource(pn, host, o.limits()), cookie, c.stderr)
 	if err != nil {
 		return c.clusterErr("node", err)
 	}

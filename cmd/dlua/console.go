@@ -34,6 +34,13 @@ exit signal, s sends a message, : opens the Lua prompt, tab the cluster
 view, l scrolls the log, ? lists every key, q quits (every process of the
 node is then killed).
 
+With --attach NAME@HOST:PORT and --cookie-file FILE, the console starts
+no node: it joins the cluster of the node NAME at HOST:PORT as a node
+that hosts no processes (named "~console-" and its process id, so that it
+is never the arbiter of global names), proving the cookie like a node,
+and shows that node; q then leaves it running. A snapshot lists at most
+20000 processes (the lowest pids). "dlua top" is "dlua console".
+
 Exit status: 0 when the console is quit, 1 when the node does not stop
 cleanly, 2 for a usage error (missing file, bad flag, no terminal).`
 
@@ -43,7 +50,11 @@ func (c *cli) console(args []string) int {
 	if code >= 0 {
 		return code
 	}
-	o := v.(*runOptions)
+	co := v.(*consoleOptions)
+	if co.attach != "" || co.cookieFile != "" {
+		return c.consoleAttach(fs, co)
+	}
+	o := co.runOptions
 	if o.maxMailbox < 0 {
 		fmt.Fprintln(c.stderr, "dlua console: --max-mailbox must be >= 0")
 		return exitUsage
@@ -75,11 +86,7 @@ func (c *cli) console(args []string) int {
 		Stderr: io.Discard,
 		Limits: limits,
 	})
-	src := &tui.Local{
-		Node:   node,
-		Lua:    hostLua{host},
-		Limits: tui.Limits{MaxInstructions: limits.MaxInstructions, MaxMailbox: limits.MaxMailbox, MaxMemory: limits.MaxMemory},
-	}
+	src := localSource(node, host, limits)
 	p := tea.NewProgram(tui.New(src, tui.Options{}),
 		tea.WithAltScreen(), tea.WithInput(c.stdin), tea.WithOutput(c.stdout))
 

@@ -67,7 +67,15 @@ the node is named "run" and the process id.`,
 			args:  "[flags] [SCRIPT.lua [ARGS...]]",
 			short: "open the interactive console on a local node",
 			long:  consoleHelp,
-			flags: runFlags,
+			flags: consoleFlags,
+			run:   (*cli).console,
+		},
+		{
+			name:  "top",
+			args:  "[flags] [SCRIPT.lua [ARGS...]]",
+			short: "the same as console",
+			long:  consoleHelp,
+			flags: consoleFlags,
 			run:   (*cli).console,
 		},
 		{
@@ -310,7 +318,7 @@ func (c *cli) run(args []string) int {
 	var qn *quicnet.Node
 	if cookie != nil {
 		var err error
-		if qn, err = o.cluster.startCluster(context.Background(), node, cookie, c.stderr); err != nil {
+		if qn, err = o.cluster.startCluster(context.Background(), node, localSource(node, host, o.limits()), cookie, c.stderr); err != nil {
 			return c.clusterErr("run", err)
 		}
 		defer stopCluster(qn) // after the proc node's shutdown below
