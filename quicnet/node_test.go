@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -471,8 +472,10 @@ func TestBadFrames(t *testing.T) {
 			exchange(t, c, a, "a goes on")
 			exchange(t, a, c, "both ways")
 			exchange(t, b, c, "b and c go on")
-			if got := a.Nodes(); len(got) != 1 || got[0] != "c" {
-				t.Errorf("a.Nodes() = %v", got)
+			// b may be back already: gossip from c tells it of a again, and
+			// it dials a fresh connection. c must never have left.
+			if got := a.Nodes(); !slices.Contains(got, "c") {
+				t.Errorf("a.Nodes() = %v, want c among them", got)
 			}
 		})
 	}
