@@ -624,19 +624,19 @@ func procGlobalUnregister(L *lua.LState) int {
 // procGlobalWhereIs is proc.global.whereis(name) -> pid|nil, answered
 // from this node's replica.
 func procGlobalWhereIs(L *lua.LState) int {
-	s := stateOf(L)
-	if pid, ok := s.host.node.GlobalWhereIs(L.CheckString(1)); ok {
-		L.Push(s.pidValue(pid))
-	} else {
-		L.Push(lua.LNil)
-	}
-	return 1
+	pid, ok := stateOf(L).host.node.GlobalWhereIs(L.CheckString(1))
+	return pushPID(L, pid, ok)
 }
 
 func procWhereIs(L *lua.LState) int {
-	s := stateOf(L)
-	if pid, ok := s.host.node.WhereIs(L.CheckString(1)); ok {
-		L.Push(s.pidValue(pid))
+	pid, ok := stateOf(L).host.node.WhereIs(L.CheckString(1))
+	return pushPID(L, pid, ok)
+}
+
+// pushPID pushes pid, or nil when !ok.
+func pushPID(L *lua.LState, pid proc.PID, ok bool) int {
+	if ok {
+		L.Push(stateOf(L).pidValue(pid))
 	} else {
 		L.Push(lua.LNil)
 	}

@@ -56,17 +56,7 @@ type toCopier struct {
 
 // toValue copies v out of the process. root names v in error messages.
 func (s *state) toValue(v lua.LValue, root string) (proc.Value, error) {
-	switch v := v.(type) {
-	case lua.LString:
-		return string(v), nil
-	case lua.LNumber:
-		return float64(v), nil
-	case *lua.LNilType:
-		return nil, nil
-	case lua.LBool:
-		return bool(v), nil
-	}
-	c := toCopier{s: s}
+	c := toCopier{s: s} // on the stack: its maps are made only for nested values
 	out, err := c.value(v, 0)
 	if err != nil {
 		err.path = append(err.path, root)
@@ -265,6 +255,26 @@ type fromCopier struct {
 
 // fromValue makes a Lua value of this process from v.
 func (s *state) fromValue(v proc.Value) lua.LValue {
+	switch v.(type) {
+	case *proc.Table, *proc.Func:
+		c := fromCopier{s: s}
+		return c.value(v)
+	}
+	return s.scalar(v)
+}
+
+func (c *fromCopier) value(v proc.Value) lua.LValue {
+	switch v := v.(type) {
+	case *proc.Table:
+		return c.table(v)
+	case *proc.Func:
+		return c.function(v)
+	}
+	return c.s.scalar(v)
+}
+
+// scalar makes a Lua value of a Value that holds no other values.
+func (s *state) scalar(v proc.Value) lua.LValue {
 	switch v := v.(type) {
 	case nil:
 		return lua.LNil
@@ -276,29 +286,8 @@ func (s *state) fromValue(v proc.Value) lua.LValue {
 		return lua.LBool(v)
 	case proc.PID:
 		return s.pidValue(v)
-	}
-	c := fromCopier{s: s}
-	return c.value(v)
-}
-
-func (c *fromCopier) value(v proc.Value) lua.LValue {
-	switch v := v.(type) {
-	case nil:
-		return lua.LNil
-	case string:
-		return lua.LString(v)
-	case float64:
-		return lua.LNumber(v)
-	case bool:
-		return lua.LBool(v)
-	case proc.PID:
-		return c.s.pidValue(v)
 	case proc.Ref:
-		return c.s.refValue(v)
-	case *proc.Table:
-		return c.table(v)
-	case *proc.Func:
-		return c.function(v)
+		return s.refValue(v)
 	default:
 		panic(fmt.Sprintf("luahost: unexpected value %T", v))
 	}
