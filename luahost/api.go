@@ -592,16 +592,7 @@ func procGlobalRegister(L *lua.LState) int {
 	if L.GetTop() >= 2 {
 		pid = checkPID(L, 2)
 	}
-	s.publish()
-	ok, err := s.p.GlobalRegister(name, pid)
-	if err != nil {
-		if errors.Is(err, proc.ErrKilled) {
-			L.RaiseError("%s", err.Error())
-		}
-		L.RaiseError("global.register: %s", err.Error())
-	}
-	L.Push(lua.LBool(ok))
-	return 1
+	return pushGlobal(L, "register", func() (bool, error) { return s.p.GlobalRegister(name, pid) })
 }
 
 // procGlobalUnregister is proc.global.unregister(name) -> bool: whether
@@ -609,13 +600,19 @@ func procGlobalRegister(L *lua.LState) int {
 func procGlobalUnregister(L *lua.LState) int {
 	s := stateOf(L)
 	name := L.CheckString(1)
-	s.publish()
-	ok, err := s.p.GlobalUnregister(name)
-	if err != nil {
-		if errors.Is(err, proc.ErrKilled) {
-			L.RaiseError("%s", err.Error())
-		}
-		L.RaiseError("global.unregister: %s", err.Error())
+	return pushGlobal(L, "unregister", func() (bool, error) { return s.p.GlobalUnregister(name) })
+}
+
+// pushGlobal runs a request to the global-name arbiter, which may wait on
+// the network, and pushes its answer.
+func pushGlobal(L *lua.LState, op string, ask func() (bool, error)) int {
+	stateOf(L).publish()
+	ok, err := ask()
+	switch {
+	case errors.Is(err, proc.ErrKilled):
+		L.RaiseError("%s", err.Error())
+	case err != nil:
+		L.RaiseError("global.%s: %s", op, err.Error())
 	}
 	L.Push(lua.LBool(ok))
 	return 1
