@@ -104,8 +104,8 @@ func (s *inspectServer) HandleFrame(from Peer, f *Frame) {
 }
 
 // InspectClient is a node that hosts no processes and inspects others:
-// the console's end of the cluster. It refuses spawn and global name
-// requests, and drops other signals.
+// the console's end of the cluster. It refuses spawn, global name and
+// inspect requests, and drops other signals.
 type InspectClient struct {
 	n   *Node
 	seq atomic.Uint64
@@ -190,6 +190,8 @@ func (c *InspectClient) HandleFrame(from Peer, f *Frame) {
 			default:
 			}
 		}
+	case KindInspectRequest: // another console, asking every node
+		_ = c.n.Send(c.n.ctx, from.Name, &Frame{Kind: KindInspectReply, Ref: f.Ref, Reason: "not a process host"})
 	case KindSpawnRequest:
 		_ = c.n.Send(c.n.ctx, from.Name, &Frame{Kind: KindSpawnReply, To: f.From, Ref: f.Ref, Reason: "not a process host"})
 	case KindGlobalRegister, KindGlobalUnregister:

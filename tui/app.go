@@ -65,6 +65,10 @@ const (
 // (kill? reason?), the prompt, the filter input, the log pane, then the
 // main area. A zero Model is not usable: use [New].
 type Model struct {
+	// home is the source the console was opened on; src the one of the
+	// node whose processes it shows (home, or a node chosen in the
+	// cluster view, read through home's ForNode).
+	home     Source
 	src      Source
 	keys     KeyMap
 	interval time.Duration
@@ -102,6 +106,7 @@ func New(src Source, opts Options) Model {
 		opts.Interval = time.Second
 	}
 	return Model{
+		home:     src,
 		src:      src,
 		keys:     keys,
 		interval: opts.Interval,
@@ -170,6 +175,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case snapshotMsg:
 		if msg.seq == m.seq {
 			m.fetching = false
+		}
+		if msg.seq < m.procs.minSeq {
+			return m, nil // of the node shown before
 		}
 		if msg.err != nil {
 			m.setStatus("error: reading the node: "+msg.err.Error(), true)
@@ -310,10 +318,7 @@ func (m Model) key(km tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case viewCluster:
 		if key.Matches(km, k.Open) {
 			if n, ok := m.cluster.current(); ok {
-				m.view = viewProcs
-				o := m.procs.opts
-				o.node = n.Name
-				return m, m.procs.setOpts(o)
+				return m.showNode(n)
 			}
 			return m, nil
 		}
@@ -339,6 +344,42 @@ func (m Model) key(km tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.layout()
 	}
 	return m, cmd
+}
+
+// showNode switches the process view to the processes of n, read through
+// the home source; the home node's own when n is it.
+func (m Model) showNode(n NodeInfo) (tea.Model, tea.Cmd) {
+	shown := n.Name
+	if n.Self {
+		shown = ""
+	}
+	o := m.procs.opts
+	o.node = n.Name
+	if shown == m.cluster.shown {
+		m.view = viewProcs
+		return m, m.procs.setOpts(o)
+	}
+	src := m.home
+	if !n.Self {
+		src = m.home.ForNode(n.Name)
+	}
+	if src == nil {
+		m.setStatus(fmt.Sprintf("error: the processes of %s cannot be read from here", n.Name), true)
+		return m, nil
+	}
+	m.view = viewProcs
+	m.src = src
+	m.cluster.shown = shown
+	m.procs.opts = o
+	m.procs.clear(m.seq + 1) // the snapshot refreshNow asks for
+	m.fetching = false       // a snapshot of the node shown before is dropped
+	m.detail = newDetail(m.keys, src)
+	m.logs = m.logs.retarget(src)
+	m.prompt.src = src
+	m.ask.src = src
+	m.layout()
+	m.setStatus("showing the processes of "+n.Name, false)
+	return m, m.refreshNow()
 }
 
 // openAsk opens the question of the action key km asks for on in.

@@ -14,6 +14,7 @@ type cluster struct {
 	keys   KeyMap
 	src    Source
 	nodes  []NodeInfo
+	shown  string // the node whose processes are shown; "" for the home node
 	err    error
 	cursor int
 	width  int
@@ -102,6 +103,9 @@ func (c cluster) View() string {
 		name := n.Name
 		if n.Self {
 			name += " (this node)"
+		}
+		if n.Name == c.shown {
+			name += " (shown)"
 		}
 		status := "down"
 		if n.Up {

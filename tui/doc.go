@@ -7,8 +7,9 @@
 // totals and processes, one process's description and mailbox, the node's
 // log, the cluster's nodes, and the actions kill, exit, send and eval. The
 // same interface serves a node of this process ([Local], over a *proc.Node
-// and a [Lua] host) and, once the cluster transport exists, a node
-// attached over the network: the console never learns which.
+// and a [Lua] host) and a node attached over the network: the console
+// never learns which. Source.ForNode gives the source of another node of
+// the cluster, which the cluster view switches to.
 //
 // [Model] is the root bubble. It composes child bubbles — the process list
 // (a tree or a table), the detail pane, the cluster view, the log pane,

@@ -25,6 +25,7 @@ type fakeSource struct {
 	mbox    map[proc.PID][]string
 	logs    []proc.LogLine
 	nodes   []NodeInfo
+	peers   map[string]*fakeSource // what ForNode reaches
 	snapErr error
 
 	killed []proc.PID
@@ -201,4 +202,16 @@ func (f *fakeSource) Nodes(context.Context) ([]NodeInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.nodes), nil
+}
+
+func (f *fakeSource) ForNode(name string) Source {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if name == f.node {
+		return f
+	}
+	if p := f.peers[name]; p != nil {
+		return p
+	}
+	return nil
 }

@@ -105,8 +105,17 @@ func (l *Local) Eval(ctx context.Context, line string) (EvalResult, error) {
 	return l.Lua.Eval(ctx, line)
 }
 
-// Nodes implements [Source]: the local node only, until the cluster
-// transport lands.
+// Nodes implements [Source]: the local node only; the node's peers, if it
+// has any, are read by a console attached to the cluster.
 func (l *Local) Nodes(context.Context) ([]NodeInfo, error) {
 	return []NodeInfo{{Name: l.Node.Name(), Self: true, Up: true, Processes: l.Node.Count()}}, nil
+}
+
+// ForNode implements [Source]: l itself for its node; a Local reads no
+// other node.
+func (l *Local) ForNode(name string) Source {
+	if name == l.Node.Name() {
+		return l
+	}
+	return nil
 }

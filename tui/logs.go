@@ -22,6 +22,7 @@ const logFetch = 500
 type logPane struct {
 	keys    KeyMap
 	src     Source
+	gen     int // of src: a fetch from an older source is dropped
 	lines   []logEntry
 	last    uint64 // Seq of the newest line taken
 	focused bool
@@ -38,6 +39,7 @@ type logEntry struct {
 
 // logsMsg is what a fetch of the log found.
 type logsMsg struct {
+	gen   int
 	lines []proc.LogLine
 	err   error
 }
@@ -48,18 +50,28 @@ func newLogPane(keys KeyMap, src Source) logPane {
 
 // fetch returns the Cmd that reads the lines after the newest one taken.
 func (l logPane) fetch() tea.Cmd {
-	src, after := l.src, l.last
+	src, after, gen := l.src, l.last, l.gen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 		defer cancel()
 		lines, err := src.Logs(ctx, after, logFetch)
-		return logsMsg{lines: lines, err: err}
+		return logsMsg{gen: gen, lines: lines, err: err}
 	}
+}
+
+// retarget makes the pane show the log of src, from its start.
+func (l logPane) retarget(src Source) logPane {
+	l.src, l.gen = src, l.gen+1
+	l.lines, l.last, l.back = nil, 0, 0
+	return l
 }
 
 // take adds the lines of a fetch that are newer than those taken; two
 // fetches that overlap add each line once.
 func (l logPane) take(msg logsMsg) logPane {
+	if msg.gen != l.gen {
+		return l // from the source shown before
+	}
 	added := 0
 	for _, ln := range msg.lines {
 		if ln.Seq <= l.last {

@@ -30,6 +30,9 @@ type procList struct {
 	width, height  int
 	filtering      bool // the filter input has the focus
 	input          textinput.Model
+	// minSeq is the first snapshot of the node shown: arrangements of
+	// older ones, of the node shown before, are dropped.
+	minSeq int
 }
 
 // arrangedMsg is a frame arranged for some options.
@@ -45,6 +48,13 @@ func newProcList(keys KeyMap) procList {
 	in.Placeholder = "pid, name or initial function"
 	in.Cursor.SetMode(cursor.CursorStatic)
 	return procList{keys: keys, input: in, opts: viewOpts{tree: true}}
+}
+
+// clear forgets the frame and rows shown, for the processes of another
+// node whose first snapshot is seq; the options stay.
+func (p *procList) clear(seq int) {
+	p.frame, p.rows, p.minSeq = nil, nil, seq
+	p.cursor, p.offset, p.selected = 0, 0, proc.PID{}
 }
 
 func (p *procList) setSize(w, h int) {
@@ -86,7 +96,7 @@ func (p procList) rearrange() tea.Cmd {
 // arranged takes an arrangement unless it is stale: made for other options
 // than the current ones, or of an older frame.
 func (p procList) arranged(msg arrangedMsg) procList {
-	if msg.opts != p.opts || (p.frame != nil && msg.frame.seq < p.frame.seq) {
+	if msg.opts != p.opts || msg.frame.seq < p.minSeq || (p.frame != nil && msg.frame.seq < p.frame.seq) {
 		return p
 	}
 	p.frame, p.rows = msg.frame, msg.rows

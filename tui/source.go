@@ -40,6 +40,12 @@ type Source interface {
 	// Nodes lists the nodes of the cluster as this node sees them, itself
 	// included.
 	Nodes(ctx context.Context) ([]NodeInfo, error)
+	// ForNode returns the Source of the node name (one of those Nodes
+	// lists), reached the way this source reaches its own node; the
+	// source itself for its own node. It returns nil when this source
+	// cannot read that node. It does not block: a source that cannot
+	// reach the node fails in its methods.
+	ForNode(name string) Source
 }
 
 // Snapshot is a node's state at one moment.

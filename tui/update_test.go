@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -507,5 +508,74 @@ func TestResize(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestClusterShowsNode: enter on a peer in the cluster view shows the
+// processes of that peer, read through the source ForNode returns, and
+// actions go to it; enter on the home node shows its processes again.
+func TestClusterShowsNode(t *testing.T) {
+	f := newFake()
+	peer := newFake()
+	peer.node = "n2"
+	far := proc.PID{Node: "n2", ID: 7, Creation: 1}
+	peer.procs = []fakeProc{{info: proc.Info{PID: far, Name: "far", Initial: "far.lua", Status: proc.Waiting}}}
+	peer.logs = []proc.LogLine{{Seq: 1, Time: fakeT0, PID: far, Text: "far away"}}
+	f.nodes = append(f.nodes, NodeInfo{Name: "n2", Up: true, Processes: 1}, NodeInfo{Name: "n3", Up: true, Processes: -1})
+	f.peers = map[string]*fakeSource{"n2": peer}
+	d := newDriver(t, f, 120, 40)
+
+	d.press("tab", "down", "enter")
+	if d.m.view != viewProcs || d.m.src != Source(peer) || d.m.procs.opts.node != "n2" {
+		t.Fatalf("view %v, node %q, src is the peer: %v", d.m.view, d.m.procs.opts.node, d.m.src == Source(peer))
+	}
+	if got := d.rowPIDs(); !slices.Equal(got, []string{far.String()}) {
+		t.Fatalf("rows %v, want %v", got, far)
+	}
+	wantView(t, d, "node n2", "far", "far away")
+	if v := d.m.View(); strings.Contains(v, "worker1") || strings.Contains(v, "worker 1 got hello") {
+		t.Errorf("the home node's processes or log still shown:\n%s", v)
+	}
+	d.tick()
+	if got := d.rowPIDs(); !slices.Equal(got, []string{far.String()}) {
+		t.Errorf("rows after a tick %v", got)
+	}
+	d.press("k", "y")
+	if !slices.Equal(peer.killed, []proc.PID{far}) || len(f.killed) != 0 {
+		t.Errorf("killed: peer %v, home %v", peer.killed, f.killed)
+	}
+
+	d.press("tab")
+	wantView(t, d, "n2 (shown)")
+	d.press("down", "enter") // n3: no source
+	if d.m.view != viewCluster || !d.m.statusErr || !strings.Contains(d.m.status, "n3") {
+		t.Errorf("enter on n3: view %v, status %q", d.m.view, d.m.status)
+	}
+
+	d.press("home", "enter")
+	if d.m.view != viewProcs || d.m.src != Source(f) || d.m.procs.opts.node != "local" {
+		t.Fatalf("back home: view %v, node %q", d.m.view, d.m.procs.opts.node)
+	}
+	wantRows(t, d, pids(1, 2, 3, 4, 5))
+	wantView(t, d, "node local", "worker 1 got hello")
+}
+
+// TestClusterStaleSnapshot: a snapshot of the node shown before, arriving
+// after the switch, is dropped.
+func TestClusterStaleSnapshot(t *testing.T) {
+	f := newFake()
+	peer := newFake()
+	peer.node = "n2"
+	peer.procs = peer.procs[:1]
+	peer.procs[0].info.PID = proc.PID{Node: "n2", ID: 1, Creation: 1}
+	f.nodes = append(f.nodes, NodeInfo{Name: "n2", Up: true, Processes: 1})
+	f.peers = map[string]*fakeSource{"n2": peer}
+	d := newDriver(t, f, 120, 40)
+	old := d.m.seq
+	d.press("tab", "down", "enter")
+	snap, _ := f.Snapshot(context.Background())
+	d.send(snapshotMsg{seq: old, snap: &snap})
+	if got := d.rowPIDs(); len(got) != 1 || d.m.procs.frame.snap.Node != "n2" {
+		t.Errorf("rows %v of %s", got, d.m.procs.frame.snap.Node)
 	}
 }

@@ -38,8 +38,11 @@ With --attach NAME@HOST:PORT and --cookie-file FILE, the console starts
 no node: it joins the cluster of the node NAME at HOST:PORT as a node
 that hosts no processes (named "~console-" and its process id, so that it
 is never the arbiter of global names), proving the cookie like a node,
-and shows that node; q then leaves it running. A snapshot lists at most
-20000 processes (the lowest pids). "dlua top" is "dlua console".
+and shows that node; q then leaves it running. The console is then a peer
+of every node of the cluster: the cluster view counts the processes of
+each, and enter on a node shows that node's processes (enter on the node
+attached to shows its own again). A snapshot lists at most 20000
+processes (the lowest pids). "dlua top" is "dlua console".
 
 Exit status: 0 when the console is quit, 1 when the node does not stop
 cleanly, 2 for a usage error (missing file, bad flag, no terminal).`

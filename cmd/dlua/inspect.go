@@ -43,6 +43,7 @@ const (
 	opSend     = "send"
 	opEval     = "eval"
 	opNodes    = "nodes"
+	opCount    = "count" // live processes, as a number: cheap, for the cluster view
 )
 
 var (
@@ -219,6 +220,8 @@ func (ni *nodeInspector) Inspect(ctx context.Context, from quicnet.Peer, op stri
 		return encodeResult(r)
 	case opNodes:
 		return encodeResult(ni.nodes(ctx, from.Name))
+	case opCount:
+		return float64(ni.src.Node.Count()), nil
 	}
 	return nil, fmt.Errorf("unknown inspect operation %q", op)
 }
@@ -255,7 +258,8 @@ func (ni *nodeInspector) nodes(ctx context.Context, asker string) []tui.NodeInfo
 }
 
 // remoteSource is the tui.Source of a node reached through an
-// InspectClient.
+// InspectClient. The client is a peer of every node of the cluster (the
+// cluster is a full mesh), so ForNode reaches any of them directly.
 type remoteSource struct {
 	c    *quicnet.InspectClient
 	node string
@@ -319,8 +323,54 @@ func (r *remoteSource) Eval(ctx context.Context, line string) (tui.EvalResult, e
 	return e, err
 }
 
+// countTimeout bounds the asking of a peer for its process count.
+const countTimeout = time.Second
+
+// Nodes lists the nodes as r's node sees them; the process counts it does
+// not know (its peers') are asked of each peer directly, at once (1 s at
+// most: a count not read stays -1).
 func (r *remoteSource) Nodes(ctx context.Context) ([]tui.NodeInfo, error) {
 	var ns []tui.NodeInfo
-	err := r.call(ctx, &ns, opNodes)
-	return ns, err
+	if err := r.call(ctx, &ns, opNodes); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, countTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range ns {
+		if ns[i].Self || !ns[i].Up || ns[i].Processes >= 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if n, err := r.count(cctx, ns[i].Name); err == nil {
+				ns[i].Processes = n
+			}
+		}()
+	}
+	wg.Wait()
+	return ns, nil
+}
+
+// count asks node for its number of live processes.
+func (r *remoteSource) count(ctx context.Context, node string) (int, error) {
+	v, err := r.c.Inspect(ctx, node, opCount)
+	if err != nil {
+		return 0, err
+	}
+	f, ok := v.(float64)
+	if !ok || f < 0 {
+		return 0, fmt.Errorf("inspect: bad count %v", v)
+	}
+	return int(f), nil
+}
+
+// ForNode returns the source of the node name, asked directly through
+// r's client.
+func (r *remoteSource) ForNode(name string) tui.Source {
+	if name == r.node {
+		return r
+	}
+	return &remoteSource{c: r.c, node: name}
 }

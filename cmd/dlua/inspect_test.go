@@ -18,12 +18,13 @@ import (
 const testCookie = "0123456789abcdef-test-cookie"
 
 // startTestNode starts a cluster node in this process as dlua node does
-// (proc.Node, luahost.Host, quicnet.Bind, inspect serving) on 127.0.0.1.
-func startTestNode(t *testing.T, name string) (*proc.Node, *quicnet.Node) {
+// (proc.Node, luahost.Host, quicnet.Bind, inspect serving) on 127.0.0.1,
+// joining the nodes at the addresses join.
+func startTestNode(t *testing.T, name string, join ...string) (*proc.Node, *quicnet.Node) {
 	t.Helper()
 	pn := proc.NewNode(proc.Config{Name: name})
 	host := luahost.New(luahost.Config{Node: pn, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
-	o := &clusterOptions{listen: "127.0.0.1:0"}
+	o := &clusterOptions{listen: "127.0.0.1:0", join: join}
 	qn, err := o.startCluster(t.Context(), pn, localSource(pn, host, luahost.Limits{MaxMailbox: 100}), []byte(testCookie), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -154,5 +155,76 @@ func TestWireResultRoundTrip(t *testing.T) {
 	}
 	if got := capPIDs(make([]proc.PID, 100), maxSnapshotPIDs); len(got) != maxSnapshotPIDs {
 		t.Errorf("capPIDs: %d", len(got))
+	}
+}
+
+// TestRemoteSourceCluster: an attached console counts the processes of
+// every node, and reads the processes of a peer of the node it attached
+// to.
+func TestRemoteSourceCluster(t *testing.T) {
+	pn1, qn1 := startTestNode(t, "n1")
+	pn2, _ := startTestNode(t, "n2", qn1.Addr().String())
+	src, client, err := attachSource(t.Context(), "n1", qn1.Addr().String(), "127.0.0.1:0", []byte(testCookie), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopCluster(client.Node()) })
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+
+	peer := src.ForNode("n2")
+	if peer == nil || src.ForNode("n1") != tui.Source(src) {
+		t.Fatalf("ForNode: n2 %v, n1 %v", peer, src.ForNode("n1"))
+	}
+	// The console meets n2 through n1 (gossip); until then n2 is not
+	// reachable.
+	var res tui.EvalResult
+	for {
+		res, err = peer.Eval(ctx, `proc.spawn_opt({name = "far"}, function() receive(function() return false end) end)`)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("Eval on n2: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res.Err != "" {
+		t.Fatalf("spawning far on n2: %+v", res)
+	}
+	far, ok := pn2.WhereIs("far")
+	if !ok {
+		t.Fatal("far is not registered on n2")
+	}
+
+	snap, err := peer.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(snap.Processes, func(in proc.Info) bool { return in.Name == "far" }); snap.Node != "n2" || i < 0 || snap.Processes[i].PID != far {
+		t.Fatalf("Snapshot of n2 = %+v", snap)
+	}
+	snap, err = src.Snapshot(ctx)
+	if err != nil || snap.Node != "n1" || slices.ContainsFunc(snap.Processes, func(in proc.Info) bool { return in.Name == "far" }) {
+		t.Fatalf("Snapshot of n1 = %+v, %v", snap, err)
+	}
+	if d, err := peer.Info(ctx, far); err != nil || d.Name != "far" {
+		t.Errorf("Info of far through n2 = %+v, %v", d, err)
+	}
+
+	nodes, err := src.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, n := range nodes {
+		counts[n.Name] = n.Processes
+	}
+	if len(nodes) != 2 || counts["n1"] != pn1.Count() || counts["n2"] != pn2.Count() || counts["n2"] < 1 {
+		t.Errorf("Nodes = %+v; want n1 with %d processes, n2 with %d", nodes, pn1.Count(), pn2.Count())
+	}
+
+	if _, err := src.ForNode("nowhere").Snapshot(ctx); err == nil {
+		t.Error("Snapshot of an unknown node: no error")
 	}
 }
