@@ -25,7 +25,7 @@ import (
 //     assertion and one compare per such instruction.
 //
 // Both reach inside gopher-lua (a linkname to its jump table, and the
-// offsets of three unexported fields, found by name with reflect). Their
+// offsets of unexported fields, found by name with reflect). Their
 // shapes are checked when the package starts and by TestKnobs: a
 // gopher-lua release that changes them fails loudly, never silently.
 
