@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -26,12 +27,16 @@ type consoleOptions struct {
 	attach     string
 	cookieFile string
 	listen     string
+	config     string
+	name       string
 }
 
 func consoleFlags(fs *flag.FlagSet) any {
 	o := &consoleOptions{runOptions: runFlags(fs).(*runOptions)}
 	fs.StringVar(&o.attach, "attach", "", "attach to the running node `NAME@HOST:PORT` instead of starting one")
 	fs.StringVar(&o.cookieFile, "cookie-file", "", "with --attach: read the cluster cookie from `FILE`")
+	fs.StringVar(&o.config, "config", "", "attach to the node --name of the cluster configuration `FILE` (config.toml), at its listen address, with its cookie")
+	fs.StringVar(&o.name, "name", "", "with --config: the `NAME` of the node to attach to")
 	fs.StringVar(&o.listen, "listen", "", "with --attach: listen for other nodes on UDP `HOST:PORT` (default 127.0.0.1:0)")
 	return o
 }
@@ -92,17 +97,39 @@ func attachSource(ctx context.Context, name, addr, listen string, cookie []byte,
 
 // consoleAttach is dlua console --attach.
 func (c *cli) consoleAttach(fs *flag.FlagSet, o *consoleOptions) int {
-	if o.attach == "" {
-		return c.usageErr("console", errors.New("--cookie-file needs --attach"))
+	co := &clusterOptions{cookieFile: o.cookieFile}
+	var name, addr string
+	if o.config != "" {
+		cfg, n, err := loadConfig(o.config, o.name)
+		if err != nil {
+			return c.clusterErr("console", err)
+		}
+		if _, port, _ := net.SplitHostPort(n.Listen); port == "" || port == "0" {
+			return c.usageErr("console", fmt.Errorf("node %q of %s has no fixed listen address to attach to", n.Name, o.config))
+		}
+		name, addr = n.Name, n.Listen
+		if o.cookieFile == "" {
+			co.cookieFile = cfg.Cluster.CookieFile
+			if co.cookieFile == "" {
+				co.cookie, co.config = []byte(cfg.Cluster.Cookie), o.config
+			}
+		}
+	} else if o.name != "" {
+		return c.usageErr("console", errors.New("--name needs --config"))
+	}
+	if o.attach == "" && o.config == "" {
+		return c.usageErr("console", errors.New("--cookie-file needs --attach or --config"))
 	}
 	if fs.NArg() > 0 {
 		return c.usageErr("console", errors.New("--attach takes no script"))
 	}
-	name, addr, err := parseAttach(o.attach)
-	if err != nil {
-		return c.usageErr("console", err)
+	if o.attach != "" {
+		var err error
+		if name, addr, err = parseAttach(o.attach); err != nil {
+			return c.usageErr("console", err)
+		}
 	}
-	cookie, err := (&clusterOptions{cookieFile: o.cookieFile}).check(consoleName())
+	cookie, err := co.check(consoleName())
 	if err != nil {
 		return c.clusterErr("console", err)
 	}

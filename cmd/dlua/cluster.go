@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/dlua/dlua/config"
 	"github.com/dlua/dlua/luahost"
 	"github.com/dlua/dlua/proc"
 	"github.com/dlua/dlua/quicnet"
@@ -25,7 +27,7 @@ first process; the node runs until SIGINT or SIGTERM, then kills its
 processes, tells its peers and exits with status 0. It prints
 "listening on HOST:PORT" on standard error once other nodes can reach it.
 
---name and --cookie-file are required. The cookie file holds the
+--name and --cookie-file (or --config) are required. The cookie file holds the
 cluster's shared secret: at least 16 bytes (a trailing newline is not
 part of it); nodes with another cookie are refused. --join makes the node
 join the cluster of the node at HOST:PORT; it then connects to every node
@@ -33,8 +35,16 @@ of that cluster. A node silent for --idle-timeout counts as down (its
 links and monitors fire with "noconnection"); --keepalive is how often a
 quiet connection is kept alive (default a third of --idle-timeout).
 
+With --config FILE (a cluster's config.toml) and --name NAME, the node
+takes its listen address, the nodes it joins, the cookie, its boot script
+(unless BOOT.lua is given), its limits and its permissions from the node
+NAME of FILE; flags given explicitly override them. A bad configuration
+(unknown key, wrong type, duplicate node name or port, missing boot file,
+no cookie) is refused before anything starts, one "FILE:LINE: reason"
+line per problem, with exit status 2.
+
 Exit status: 0 after a signal, 1 when the node cannot start or join, 2 for
-a usage error (bad flag, missing or short cookie file).`
+a usage error (bad flag, bad configuration, missing or short cookie file).`
 
 // clusterOptions are the flags that make a node part of a cluster.
 type clusterOptions struct {
@@ -44,6 +54,8 @@ type clusterOptions struct {
 	cookieFile  string
 	idleTimeout time.Duration
 	keepAlive   time.Duration
+	config      string
+	cookie      []byte // the config's inline cookie, when it has no cookie_file
 }
 
 func clusterFlags(fs *flag.FlagSet) *clusterOptions {
@@ -53,13 +65,14 @@ func clusterFlags(fs *flag.FlagSet) *clusterOptions {
 	fs.Var(&o.join, "join", "join the cluster of the node at `HOST:PORT` (repeatable)")
 	fs.StringVar(&o.cookieFile, "cookie-file", "", "read the cluster cookie from `FILE` (at least 16 bytes)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "count a silent node as down after `DURATION` (default 5s)")
+	fs.StringVar(&o.config, "config", "", "take the node's settings from the cluster configuration `FILE` (config.toml; needs --name); flags given override them")
 	fs.DurationVar(&o.keepAlive, "keepalive", 0, "send a keep-alive on a quiet connection every `DURATION` (default a third of --idle-timeout; at most half of it)")
 	return o
 }
 
 // enabled reports whether any cluster flag was given.
 func (o *clusterOptions) enabled() bool {
-	return o.name != "" || o.listen != "" || len(o.join) > 0 || o.cookieFile != "" || o.idleTimeout != 0 || o.keepAlive != 0
+	return o.config != "" || o.name != "" || o.listen != "" || len(o.join) > 0 || o.cookieFile != "" || o.idleTimeout != 0 || o.keepAlive != 0
 }
 
 // usageError is a problem with the command line: exit status 2.
@@ -76,7 +89,7 @@ func (o *clusterOptions) check(defaultName string) ([]byte, error) {
 		}
 		o.name = defaultName
 	}
-	if o.cookieFile == "" {
+	if o.cookieFile == "" && o.cookie == nil {
 		return nil, &usageError{"missing --cookie-file"}
 	}
 	if o.idleTimeout < 0 {
@@ -84,6 +97,12 @@ func (o *clusterOptions) check(defaultName string) ([]byte, error) {
 	}
 	if o.keepAlive < 0 {
 		return nil, &usageError{"--keepalive must be >= 0"}
+	}
+	if o.cookieFile == "" {
+		if len(o.cookie) < quicnet.MinCookieLen {
+			return nil, &usageError{fmt.Sprintf("the cookie of %s holds %d bytes, need at least %d", o.config, len(o.cookie), quicnet.MinCookieLen)}
+		}
+		return o.cookie, nil
 	}
 	data, err := os.ReadFile(o.cookieFile)
 	if err != nil {
@@ -95,6 +114,88 @@ func (o *clusterOptions) check(defaultName string) ([]byte, error) {
 		return nil, &usageError{fmt.Sprintf("cookie file %s holds %d bytes, need at least %d", o.cookieFile, len(data), quicnet.MinCookieLen)}
 	}
 	return data, nil
+}
+
+// configError is a bad configuration file: exit status 2, one line per
+// problem.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+
+// flagsSet returns the names of the flags given on the command line.
+func flagsSet(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// loadConfig loads the configuration file of --config and returns it and
+// its node named --name.
+func loadConfig(file, name string) (*config.Config, *config.Node, error) {
+	if name == "" {
+		return nil, nil, &usageError{"--config needs --name"}
+	}
+	c, err := config.Load(file)
+	if err != nil {
+		var ce *config.Error
+		if !errors.As(err, &ce) {
+			return nil, nil, &usageError{"--config " + describeOpenError(file, err)}
+		}
+		return nil, nil, &configError{err}
+	}
+	n := c.Node(name)
+	if n == nil {
+		return nil, nil, &usageError{fmt.Sprintf("no node %q in %s", name, file)}
+	}
+	return c, n, nil
+}
+
+// applyConfig fills the settings of o and ro (limits and permissions; ro
+// may be nil) that no flag of fs gave from the configuration file of
+// --config, and returns the node of --name there; nil without --config.
+func (o *clusterOptions) applyConfig(fs *flag.FlagSet, ro *runOptions) (*config.Node, error) {
+	if o.config == "" {
+		return nil, nil
+	}
+	c, n, err := loadConfig(o.config, o.name)
+	if err != nil {
+		return nil, err
+	}
+	set := flagsSet(fs)
+	if !set["listen"] {
+		o.listen = n.Listen
+	}
+	if !set["join"] {
+		o.join = c.JoinAddrs(n)
+	}
+	if !set["cookie-file"] {
+		o.cookieFile = c.Cluster.CookieFile
+		if o.cookieFile == "" {
+			o.cookie = []byte(c.Cluster.Cookie)
+		}
+	}
+	if ro == nil {
+		return n, nil
+	}
+	if !set["max-memory"] {
+		ro.maxMemory = sizeFlag(c.Defaults.MaxMemory)
+	}
+	if !set["max-instructions"] {
+		ro.maxInstructions = c.Defaults.MaxInstructions
+	}
+	if !set["max-mailbox"] {
+		ro.maxMailbox = c.Defaults.MaxMailbox
+	}
+	if !set["allow-read"] {
+		ro.allowRead = n.AllowRead
+	}
+	if !set["allow-write"] {
+		ro.allowWrite = n.AllowWrite
+	}
+	if !set["allow-env"] {
+		ro.allowEnv = n.AllowEnv
+	}
+	return n, nil
 }
 
 // startCluster binds pn to a quicnet node, makes it answer inspect
@@ -161,6 +262,13 @@ func (c *cli) usageErr(cmd string, err error) int {
 // clusterErr prints why a cluster node could not start and returns its
 // exit status.
 func (c *cli) clusterErr(cmd string, err error) int {
+	var ce *configError
+	if errors.As(err, &ce) {
+		for _, line := range strings.Split(ce.Error(), "\n") {
+			fmt.Fprintf(c.stderr, "dlua %s: %s\n", cmd, line)
+		}
+		return exitUsage
+	}
 	var ue *usageError
 	if errors.As(err, &ue) {
 		return c.usageErr(cmd, err)
@@ -184,8 +292,18 @@ func (c *cli) node(args []string) int {
 		return code
 	}
 	o := v.(*nodeOptions)
-	if fs.NArg() > 0 {
-		if code := c.checkScript("node", fs.Arg(0)); code >= 0 {
+	n, err := o.cluster.applyConfig(fs, o.runOptions)
+	if err != nil {
+		return c.clusterErr("node", err)
+	}
+	boot, bootArgs := fs.Arg(0), fs.Args()
+	if len(bootArgs) > 0 {
+		bootArgs = bootArgs[1:]
+	} else if n != nil {
+		boot = n.Boot
+	}
+	if boot != "" {
+		if code := c.checkScript("node", boot); code >= 0 {
 			return code
 		}
 	}
@@ -213,10 +331,10 @@ func (c *cli) node(args []string) int {
 	}
 	fmt.Fprintf(c.stderr, "listening on %s\n", qn.Addr())
 	booted := make(chan struct{})
-	if fs.NArg() > 0 {
+	if boot != "" {
 		go func() {
 			defer close(booted)
-			err := host.RunScript(ctx, fs.Arg(0), fs.Args()[1:])
+			err := host.RunScript(ctx, boot, bootArgs)
 			if err != nil && ctx.Err() == nil {
 				c.report(err) // the node goes on without its boot script
 			}

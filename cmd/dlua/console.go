@@ -42,7 +42,10 @@ and shows that node; q then leaves it running. The console is then a peer
 of every node of the cluster: the cluster view counts the processes of
 each, and enter on a node shows that node's processes (enter on the node
 attached to shows its own again). A snapshot lists at most 20000
-processes (the lowest pids). "dlua top" is "dlua console".
+processes (the lowest pids). With --config FILE --name NAME instead, the
+console attaches to the node NAME of the cluster configuration FILE, at
+its listen address, with the cluster's cookie. "dlua top" is "dlua
+console".
 
 Exit status: 0 when the console is quit, 1 when the node does not stop
 cleanly, 2 for a usage error (missing file, bad flag, no terminal).`
@@ -54,7 +57,7 @@ func (c *cli) console(args []string) int {
 		return code
 	}
 	co := v.(*consoleOptions)
-	if co.attach != "" || co.cookieFile != "" {
+	if co.attach != "" || co.cookieFile != "" || co.config != "" || co.name != "" {
 		return c.consoleAttach(fs, co)
 	}
 	o := co.runOptions

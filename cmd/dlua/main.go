@@ -58,7 +58,9 @@ error (missing file, bad flag).
 With --name, --listen, --join or --cookie-file the node joins a cluster
 (see "dlua node --help"): the script can send to, link and monitor
 processes of other nodes. --cookie-file is then required; without --name
-the node is named "run" and the process id.`,
+the node is named "run" and the process id. With --config FILE and --name
+NAME the node takes its settings (but not its boot script) from the node
+NAME of the cluster configuration FILE, as "dlua node" does.`,
 			flags: runClusterFlags,
 			run:   (*cli).run,
 		},
@@ -80,7 +82,7 @@ the node is named "run" and the process id.`,
 		},
 		{
 			name:  "node",
-			args:  "--name NAME --cookie-file FILE [--listen HOST:PORT] [--join HOST:PORT] [flags] [BOOT.lua [ARGS...]]",
+			args:  "--name NAME (--cookie-file FILE | --config FILE) [--listen HOST:PORT] [--join HOST:PORT] [flags] [BOOT.lua [ARGS...]]",
 			short: "run one node of a cluster until SIGINT or SIGTERM",
 			long:  nodeHelp,
 			flags: nodeFlags,
@@ -287,6 +289,9 @@ func (c *cli) run(args []string) int {
 		return code
 	}
 	o := v.(*runOptions)
+	if _, err := o.cluster.applyConfig(fs, o); err != nil {
+		return c.clusterErr("run", err)
+	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(c.stderr, "dlua run: missing SCRIPT.lua (see \"dlua run --help\")")
 		return exitUsage
