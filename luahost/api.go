@@ -224,6 +224,7 @@ func spawn(L *lua.LState, o spawnOpts, fn int) int {
 		Link: o.link, Monitor: o.monitor, Name: o.name,
 		MaxMailbox: limits.MaxMailbox, Initial: initial,
 		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
+		MaxInstructions: limits.MaxInstructions,
 	}, s.host.body(target, args, limits, s.pkgPath))
 	if err != nil {
 		L.RaiseError("spawn: %s", err.Error())

@@ -209,6 +209,7 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 	pid, _, err := h.node.Spawn(nil, proc.SpawnOpts{
 		Initial: path, MaxMailbox: limits.MaxMailbox, Data: rootMarker,
 		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
+		MaxInstructions: limits.MaxInstructions,
 	}, body)
 	if err != nil {
 		return err

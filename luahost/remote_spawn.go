@@ -127,5 +127,6 @@ func (h *Host) spawnRemote(from proc.PID, req proc.SpawnRequest) (proc.Body, pro
 	return h.body(req.Fn, req.Args, limits, pkgPath), proc.SpawnOpts{
 		MaxMailbox: limits.MaxMailbox, Initial: initial,
 		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
+		MaxInstructions: limits.MaxInstructions,
 	}, nil
 }

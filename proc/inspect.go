@@ -23,6 +23,12 @@ type Info struct {
 	Memory       int64 // bytes, the host's estimate
 	Initial      string
 	Reason       Value // exit reason, for an exited process
+
+	// The process's limits (zero: none): SpawnOpts.MaxMailbox,
+	// MaxMailboxBytes and MaxInstructions.
+	MaxMailbox      int
+	MaxMailboxBytes int64
+	MaxInstructions uint64
 }
 
 // Info describes pid: a live process, or one of the last exited ones
@@ -70,6 +76,10 @@ func (p *Process) info() Info {
 		Memory:       p.memory.Load(),
 		Received:     p.received.Load(),
 		Status:       Status(p.status.Load()),
+
+		MaxMailbox:      p.maxMailbox,
+		MaxMailboxBytes: p.maxBytes,
+		MaxInstructions: p.maxInstr,
 	}
 	p.node.names.RLock()
 	in.Name = p.name

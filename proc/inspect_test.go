@@ -277,3 +277,19 @@ func TestStatsMessagesLogs(t *testing.T) {
 		t.Errorf("Stats = %+v, want 2 spawned, 1 limit kill, >= 2 messages", st)
 	}
 }
+
+func TestInfoLimits(t *testing.T) {
+	n := newNode(t, Config{})
+	size := func(Value) int64 { return 1 }
+	gate := make(chan struct{})
+	pid, _, err := n.Spawn(nil, SpawnOpts{MaxMailbox: 5, MaxMailboxBytes: 100, Size: size, MaxInstructions: 7},
+		func(p *Process) Value { <-gate; return Normal })
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, ok := n.Info(pid)
+	close(gate)
+	if !ok || in.MaxMailbox != 5 || in.MaxMailboxBytes != 100 || in.MaxInstructions != 7 {
+		t.Errorf("Info limits = %d, %d, %d (ok %v), want 5, 100, 7", in.MaxMailbox, in.MaxMailboxBytes, in.MaxInstructions, ok)
+	}
+}

@@ -50,6 +50,9 @@ type SpawnOpts struct {
 	// Size measures a message for MaxMailboxBytes; it runs on the sender's
 	// goroutine. Required with MaxMailboxBytes.
 	Size func(Value) int64
+	// MaxInstructions is the host's instruction budget of the process, for
+	// inspection only: the host enforces it. Zero: none.
+	MaxInstructions uint64
 	// Initial describes the body for inspection, e.g. "worker.lua:12".
 	Initial string
 	// Data is the host's own per-process data, returned by Process.Data.
@@ -196,6 +199,7 @@ func (n *Node) spawn(spawner *Process, opts SpawnOpts, body Body, rp *remotePare
 		initial:    opts.Initial,
 		maxMailbox: opts.MaxMailbox,
 		maxBytes:   opts.MaxMailboxBytes,
+		maxInstr:   opts.MaxInstructions,
 		size:       opts.Size,
 		data:       opts.Data,
 		wake:       make(chan struct{}, 1),

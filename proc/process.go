@@ -58,6 +58,7 @@ type Process struct {
 	initial    string
 	maxMailbox int
 	maxBytes   int64
+	maxInstr   uint64
 	size       func(Value) int64
 	data       any
 	name       string // guarded by node.names

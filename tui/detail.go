@@ -184,9 +184,8 @@ func (d *detail) render() {
 	pair("links", pidList(in.Links), "", "")
 	pair("monitors", pidList(in.Monitors), "", "")
 	pair("monitored by", pidList(in.MonitoredBy), "", "")
-	l := d.limits
-	pair("limits", fmt.Sprintf("max_instructions %s, max_mailbox %s, max_memory %s (the node's; a process may have narrower ones)",
-		limitText(l.MaxInstructions, false), limitText(l.MaxMailbox, false), limitText(l.MaxMemory, true)), "", "")
+	pair("limits", fmt.Sprintf("max_instructions %s, max_mailbox %s, max_memory %s",
+		limitText(in.MaxInstructions, false), limitText(in.MaxMailbox, false), limitText(in.MaxMailboxBytes, true)), "", "")
 	add("")
 	switch {
 	case in.Status == proc.Exited:
