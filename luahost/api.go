@@ -200,32 +200,23 @@ func spawn(L *lua.LState, o spawnOpts, fn int) int {
 	if err != nil {
 		L.RaiseError("spawn: %s", err.Error())
 	}
+	var pid proc.PID
+	var ref proc.Ref
 	if o.node != "" {
 		// Blocks until the other node answers (proc.RemoteSpawnTimeout);
 		// the link and monitor are in place before the child runs.
-		pid, ref, err := s.p.SpawnOn(o.node, proc.SpawnRequest{
+		pid, ref, err = s.p.SpawnOn(o.node, proc.SpawnRequest{
 			Fn: target, Args: args, Link: o.link, Monitor: o.monitor,
 			Name: o.name, Limits: limitsValue(limits),
 		})
 		if errors.Is(err, proc.ErrKilled) {
 			L.RaiseError("%s", err.Error()) // the process is ending anyway
 		}
-		if err != nil {
-			L.RaiseError("spawn: %s", err.Error())
-		}
-		L.Push(s.pidValue(pid))
-		if o.monitor {
-			L.Push(s.refValue(ref))
-			return 2
-		}
-		return 1
+	} else {
+		opts := limits.spawnOpts(initial)
+		opts.Link, opts.Monitor, opts.Name = o.link, o.monitor, o.name
+		pid, ref, err = s.host.node.Spawn(s.p, opts, s.host.body(target, args, limits, s.pkgPath))
 	}
-	pid, ref, err := s.host.node.Spawn(s.p, proc.SpawnOpts{
-		Link: o.link, Monitor: o.monitor, Name: o.name,
-		MaxMailbox: limits.MaxMailbox, Initial: initial,
-		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
-		MaxInstructions: limits.MaxInstructions,
-	}, s.host.body(target, args, limits, s.pkgPath))
 	if err != nil {
 		L.RaiseError("spawn: %s", err.Error())
 	}

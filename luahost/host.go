@@ -90,6 +90,18 @@ func (parent Limits) narrow(child Limits, ownPermissions bool) (Limits, error) {
 	return out, errors.Join(errs...)
 }
 
+// spawnOpts are the proc options that carry these limits: proc enforces
+// the mailbox ones and reports them all for inspection.
+func (l Limits) spawnOpts(initial string) proc.SpawnOpts {
+	return proc.SpawnOpts{
+		Initial:         initial,
+		MaxMailbox:      l.MaxMailbox,
+		MaxMailboxBytes: l.MaxMemory,
+		Size:            messageSize,
+		MaxInstructions: l.MaxInstructions,
+	}
+}
+
 // Config configures a Host.
 type Config struct {
 	// Node runs the processes. Required.
@@ -206,11 +218,9 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 		trace = s.trace
 		return reason
 	}
-	pid, _, err := h.node.Spawn(nil, proc.SpawnOpts{
-		Initial: path, MaxMailbox: limits.MaxMailbox, Data: rootMarker,
-		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
-		MaxInstructions: limits.MaxInstructions,
-	}, body)
+	opts := limits.spawnOpts(path)
+	opts.Data = rootMarker
+	pid, _, err := h.node.Spawn(nil, opts, body)
 	if err != nil {
 		return err
 	}

@@ -124,9 +124,5 @@ func (h *Host) spawnRemote(from proc.PID, req proc.SpawnRequest) (proc.Body, pro
 	default:
 		return nil, proc.SpawnOpts{}, errors.New("spawn: function or \"module.function\" expected")
 	}
-	return h.body(req.Fn, req.Args, limits, pkgPath), proc.SpawnOpts{
-		MaxMailbox: limits.MaxMailbox, Initial: initial,
-		MaxMailboxBytes: limits.MaxMemory, Size: messageSize,
-		MaxInstructions: limits.MaxInstructions,
-	}, nil
+	return h.body(req.Fn, req.Args, limits, pkgPath), limits.spawnOpts(initial), nil
 }
