@@ -279,10 +279,8 @@ func (c *cli) clusterErr(cmd string, err error) int {
 
 // oneLine keeps the first line of s.
 func oneLine(s string) string {
-	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func (c *cli) node(args []string) int {
