@@ -39,7 +39,7 @@ func TestEval(t *testing.T) {
 		{name: "several values", line: "1, 'a', nil, true", values: []string{"1", "a", "nil", "true"}},
 		{name: "table", line: "{1, 'two', x = 3}", values: []string{`{1, "two", x=3}`}},
 		{name: "builtin", line: "print", values: []string{"function: builtin print"}},
-		{name: "unsendable value", line: "coroutine.create(print)", values: []string{"thread: "}},
+		{name: "unsendable value", line: "coroutine.create(function() end)", values: []string{"thread: "}},
 		{name: "statement", line: "x = 1"},
 		{name: "print", line: "print('hi', 2)", output: "hi\t2\n"},
 		{name: "io.write", line: "io.write('a', 'b')", values: []string{"file (stdout)"}, output: "ab"},

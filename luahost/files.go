@@ -127,7 +127,7 @@ func (s *state) closeFiles() {
 
 func ioLines(L *lua.LState) int {
 	if L.GetTop() == 0 {
-		L.RaiseError("io.lines: standard input is read with io.read")
+		return stdinLines(L)
 	}
 	n := ioOpen(L)
 	if n != 1 {

@@ -199,9 +199,10 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 	limits := h.limits
 	limits.AllowRead = append([]string{dir}, limits.AllowRead...)
 	var trace string
+	var exitCode *int
 	body := func(p *proc.Process) proc.Value {
 		s := newState(h, p, limits)
-		s.pkgPath = filepath.Join(dir, "?.lua") + ";" + filepath.Join(dir, "?", "init.lua")
+		s.pkgPath = packagePath(dir)
 		defer s.close()
 		argt := s.L.CreateTable(len(args), 1)
 		argt.RawSetInt(0, lua.LString(path))
@@ -216,6 +217,7 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 		}
 		reason := s.call(fn, largs)
 		trace = s.trace
+		exitCode = s.exitCode
 		return reason
 	}
 	opts := limits.spawnOpts(path)
@@ -228,6 +230,9 @@ func (h *Host) RunScript(ctx context.Context, path string, args []string) error 
 	h.Flush()
 	if err != nil {
 		return err
+	}
+	if exitCode != nil {
+		return &ExitStatus{Code: *exitCode}
 	}
 	if reason == proc.Normal {
 		return nil
@@ -269,7 +274,7 @@ func (s *state) call(fn *lua.LFunction, args []lua.LValue) proc.Value {
 // onError is the message handler of a process's outermost pcall: it keeps
 // the traceback of the error for the report.
 func (s *state) onError(L *lua.LState) int {
-	obj := L.Get(1)
+	obj := vmError(L, L.Get(1))
 	if !s.stopping && !s.p.Killed() {
 		L.Push(shared.traceback)
 		L.Push(lua.LString(""))
@@ -321,6 +326,7 @@ func compile(src, name string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, &SyntaxError{Name: name, Err: err, lines: strings.Count(src, "\n") + 1}
 	}
+	transformChunk(chunk)
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
 		return nil, &SyntaxError{Name: name, Err: err}

@@ -1,7 +1,7 @@
 package luahost
 
 import (
-	"math/rand/v2"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -73,10 +73,14 @@ type sharedLibs struct {
 	fnName map[*lua.LFunction]string
 	byName map[string]*lua.LFunction
 
-	traceback *lua.LFunction
-	ioFile    *lua.LTable // metatable of io.stdout and io.stderr
-	pidMeta   *lua.LTable
-	refMeta   *lua.LTable
+	traceback    *lua.LFunction
+	tostring     *lua.LFunction // the base tostring, which print calls directly
+	ipairsIter   *lua.LFunction
+	pcallHandler *lua.LFunction
+	loaders      []*lua.LFunction // package.loaders
+	ioFile       *lua.LTable      // metatable of io.stdout and io.stderr
+	pidMeta      *lua.LTable
+	refMeta      *lua.LTable
 }
 
 var (
@@ -85,9 +89,6 @@ var (
 )
 
 const globalsID libID = -1
-
-// maxCoroutineDepth bounds coroutines resumed inside one another.
-const maxCoroutineDepth = 200
 
 // gofn makes a shared Go function. Its Env is an empty table that no Lua
 // code can reach (getfenv answers with the caller's globals instead).
@@ -142,90 +143,61 @@ func buildShared() *sharedLibs {
 	}
 
 	base := newTable(64)
-	borrow(base, "", "", "assert", "error", "ipairs", "pcall", "rawequal",
-		"select", "tonumber", "tostring", "type", "unpack", "xpcall", "setfenv")
-	base.RawSetString("_VERSION", lua.LString(lua.LuaVersion))
+	base.RawSetString("_VERSION", lua.LString("Lua 5.1"))
+	for _, f := range []libFunc{
+		{"assert", baseAssert}, {"error", baseError}, {"ipairs", baseIpairs},
+		{"pcall", basePcall}, {"rawequal", baseRawequal}, {"select", baseSelect},
+		{"tonumber", baseTonumber}, {"tostring", baseTostring}, {"type", baseType},
+		{"unpack", baseUnpack}, {"xpcall", baseXpcall}, {"setfenv", baseSetfenv},
+		{"collectgarbage", baseCollectgarbage}, {"gcinfo", baseGcinfo}, {"module", baseModule},
+	} {
+		add(base, "", f.name, gofn(f.fn))
+	}
 	for name, f := range baseFuncs {
 		add(base, "", name, gofn(f))
 	}
+	sh.tostring = base.RawGetString("tostring").(*lua.LFunction)
+	sh.ipairsIter = gofn(ipairsIter)
+	sh.pcallHandler = gofn(pcallHandler)
 
-	sh.lib[libString] = newTable(16)
-	// The string and table libraries, and unpack, charge their work (strlib.go).
-	for _, f := range stringFuncs {
-		add(sh.lib[libString], "string", f.name, gofn(f.fn))
+	lib := func(id libID, name string, funcs []libFunc) {
+		sh.lib[id] = newTable(len(funcs))
+		for _, f := range funcs {
+			add(sh.lib[id], name, f.name, gofn(f.fn))
+		}
 	}
-	sh.lib[libTable] = newTable(8)
-	for _, f := range tableFuncs {
-		add(sh.lib[libTable], "table", f.name, gofn(f.fn))
-	}
-	add(base, "", "unpack", gofn(baseUnpack))
-	sh.lib[libMath] = newTable(32)
-	borrow(sh.lib[libMath], "math", "math", "abs", "acos", "asin", "atan", "atan2", "ceil", "cos",
-		"cosh", "deg", "exp", "floor", "fmod", "frexp", "ldexp", "log", "log10", "max", "min",
-		"modf", "pow", "rad", "sin", "sinh", "sqrt", "tan", "tanh")
-	sh.lib[libMath].RawSetString("pi", from("math").RawGetString("pi"))
-	sh.lib[libMath].RawSetString("huge", from("math").RawGetString("huge"))
-	add(sh.lib[libMath], "math", "random", gofn(mathRandom))
-	add(sh.lib[libMath], "math", "randomseed", gofn(mathRandomSeed))
-	sh.lib[libOS] = newTable(8)
-	borrow(sh.lib[libOS], "os", "os", "clock", "date", "difftime", "time")
-	add(sh.lib[libOS], "os", "getenv", gofn(osGetenv))
-	add(sh.lib[libOS], "os", "remove", gofn(osRemove))
-	add(sh.lib[libOS], "os", "rename", gofn(osRename))
-	sh.lib[libCoroutine] = newTable(8)
-	borrow(sh.lib[libCoroutine], "coroutine", "coroutine", "yield", "status", "running")
+	lib(libString, "string", stringFuncs)
+	lib(libTable, "table", tableFuncs)
+	lib(libMath, "math", mathFuncs)
+	sh.lib[libMath].RawSetString("pi", lua.LNumber(math.Pi))
+	sh.lib[libMath].RawSetString("huge", lua.LNumber(math.Inf(1)))
+	lib(libOS, "os", []libFunc{
+		{"clock", osClock}, {"date", osDate}, {"difftime", osDifftime}, {"time", osTime},
+		{"getenv", osGetenv}, {"remove", osRemove}, {"rename", osRename},
+		{"setlocale", osSetlocale}, {"exit", osExit},
+	})
 	origCreate := from("coroutine").RawGetString("create").(*lua.LFunction).GFunction
 	origResume := from("coroutine").RawGetString("resume").(*lua.LFunction).GFunction
-	create := func(L *lua.LState) int {
-		return bareThread(L, origCreate, func(v lua.LValue) *lua.LState { return v.(*lua.LState) })
-	}
-	// gopher-lua resumes a coroutine on the caller's goroutine, one Go
-	// frame deeper each time: coroutines resuming coroutines are bounded
-	// as in C Lua, or they would overflow the Go stack and take the node.
-	resume := func(L *lua.LState) int {
-		s := stateOf(L)
-		if s.coDepth >= maxCoroutineDepth {
-			L.Push(lua.LFalse)
-			L.Push(lua.LString("C stack overflow"))
-			return 2
-		}
-		s.coDepth++
-		defer func() { s.coDepth-- }()
-		return origResume(L)
-	}
-	add(sh.lib[libCoroutine], "coroutine", "create", gofn(create))
-	add(sh.lib[libCoroutine], "coroutine", "resume", gofn(resume))
-	add(sh.lib[libCoroutine], "coroutine", "wrap", gofn(func(L *lua.LState) int {
-		create(L)
-		co := L.Get(-1)
-		L.Pop(1)
-		L.Push(L.NewClosure(func(L *lua.LState) int {
-			L.Insert(co, 1)
-			n := resume(L)
-			first := L.GetTop() - n + 1
-			if L.Get(first) == lua.LFalse {
-				L.Error(L.Get(first+1), 0)
-			}
-			L.Remove(first)
-			return n - 1
-		}))
-		return 1
-	}))
-	sh.lib[libDebug] = newTable(2)
-	borrow(sh.lib[libDebug], "debug", "debug", "getinfo", "traceback")
+	lib(libCoroutine, "coroutine", coroutineFuncs(origCreate, origResume))
+	lib(libDebug, "debug", debugFuncs)
+	borrow(sh.lib[libDebug], "debug", "debug", "traceback")
 	sh.traceback = sh.lib[libDebug].RawGetString("traceback").(*lua.LFunction)
 
 	sh.ioFile = newTable(3)
 	fileMethods := newTable(2)
-	add(fileMethods, "file", "write", gofn(fileWrite))
-	add(fileMethods, "file", "flush", gofn(fileFlush))
-	add(fileMethods, "file", "read", gofn(fileRead))
-	add(fileMethods, "file", "lines", gofn(fileLines))
-	add(fileMethods, "file", "close", gofn(fileClose))
+	add(fileMethods, "file", "write", gofn(stdinMethod(fileWrite, stdinWrite)))
+	add(fileMethods, "file", "flush", gofn(stdinMethod(fileFlush, func(*lua.LState) int { return 0 })))
+	add(fileMethods, "file", "read", gofn(stdinMethod(fileRead, stdinRead)))
+	add(fileMethods, "file", "lines", gofn(stdinMethod(fileLines, stdinLines)))
+	add(fileMethods, "file", "close", gofn(stdinMethod(fileClose, stdinClose)))
+	add(fileMethods, "file", "setvbuf", gofn(fileSetvbuf))
 	add(fileMethods, "file", "seek", gofn(fileSeek))
 	sh.ioFile.RawSetString("__index", fileMethods)
 	sh.ioFile.RawSetString("__metatable", lua.LString("file"))
-	sh.ioFile.RawSetString("__tostring", gofn(fileToString))
+	sh.ioFile.RawSetString("__tostring", gofn(stdinMethod(fileToString, func(L *lua.LState) int {
+		L.Push(lua.LString("file (stdin)"))
+		return 1
+	})))
 	sh.lib[libIO] = newTable(8)
 	add(sh.lib[libIO], "io", "write", gofn(ioWrite))
 	add(sh.lib[libIO], "io", "read", gofn(ioRead))
@@ -233,6 +205,8 @@ func buildShared() *sharedLibs {
 	add(sh.lib[libIO], "io", "lines", gofn(ioLines))
 	add(sh.lib[libIO], "io", "close", gofn(ioClose))
 	add(sh.lib[libIO], "io", "type", gofn(ioType))
+	add(sh.lib[libIO], "io", "flush", gofn(ioFlush))
+	sh.lib[libIO].RawSetString("stdin", &lua.LUserData{Value: stdinFile{}, Metatable: sh.ioFile, Env: unreachableEnv})
 	sh.lib[libIO].RawSetString("stdout", &lua.LUserData{Value: streamStdout, Metatable: sh.ioFile, Env: unreachableEnv})
 	sh.lib[libIO].RawSetString("stderr", &lua.LUserData{Value: streamStderr, Metatable: sh.ioFile, Env: unreachableEnv})
 
@@ -250,6 +224,11 @@ func buildShared() *sharedLibs {
 	}
 	sh.lib[libPackage] = newTable(4)
 	sh.lib[libPackage].RawSetString("config", lua.LString("/\n;\n?\n!\n-"))
+	add(sh.lib[libPackage], "package", "loadlib", gofn(pkgLoadlib))
+	add(sh.lib[libPackage], "package", "seeall", gofn(pkgSeeall))
+	for _, f := range packageLoaders {
+		sh.loaders = append(sh.loaders, gofn(f))
+	}
 
 	sh.pidMeta = newTable(4)
 	sh.pidMeta.RawSetString("__tostring", gofn(pidToString))
@@ -288,7 +267,9 @@ func bareThread(L *lua.LState, make lua.LGFunction, thread func(lua.LValue) *lua
 	ctx := L.RemoveContext()
 	n := make(L)
 	L.SetContext(ctx)
-	thread(L.Get(-1)).SetContext(ctx)
+	th := thread(L.Get(-1))
+	th.SetContext(ctx)
+	stateOf(L).countLoops(th)
 	return n
 }
 
@@ -310,6 +291,12 @@ func (s *state) lib(id libID) *lua.LTable {
 		t.RawSetString("loaded", loaded)
 		t.RawSetString("preload", s.L.CreateTable(0, 0))
 		t.RawSetString("path", lua.LString(s.pkgPath))
+		t.RawSetString("cpath", lua.LString(defaultCPath))
+		loaders := s.L.CreateTable(len(shared.loaders), 0)
+		for _, f := range shared.loaders {
+			loaders.Append(f)
+		}
+		t.RawSetString("loaders", loaders)
 		// As in Lua, package.loaded keeps the libraries even when the
 		// script has removed their globals.
 		for name, lid := range globalLibs {
@@ -429,7 +416,7 @@ func materialized(L *lua.LState, t *lua.LTable) *lua.LTable {
 // through stand-ins, and those that touch the host.
 var baseFuncs = map[string]lua.LGFunction{
 	"next": func(L *lua.LState) int {
-		tb := materialized(L, L.CheckTable(1))
+		tb := materialized(L, checkTable(L, 1))
 		k, v := tb.Next(L.Get(2))
 		if k == lua.LNil {
 			L.Push(lua.LNil)
@@ -440,31 +427,33 @@ var baseFuncs = map[string]lua.LGFunction{
 		return 2
 	},
 	"pairs": func(L *lua.LState) int {
-		tb := materialized(L, L.CheckTable(1))
+		tb := materialized(L, checkTable(L, 1))
 		L.Push(shared.base.RawGetString("next"))
 		L.Push(tb)
 		L.Push(lua.LNil)
 		return 3
 	},
 	"rawget": func(L *lua.LState) int {
-		L.Push(materialized(L, L.CheckTable(1)).RawGet(L.CheckAny(2)))
+		t := materialized(L, checkTable(L, 1))
+		L.Push(t.RawGet(checkAny(L, 2)))
 		return 1
 	},
 	"rawset": func(L *lua.LState) int {
-		tb := materialized(L, L.CheckTable(1))
-		k := L.CheckAny(2)
+		tb := materialized(L, checkTable(L, 1))
+		k := checkAny(L, 2)
+		checkAny(L, 3)
 		if k == lua.LNil {
-			L.ArgError(2, "table index is nil")
+			raise(L, "table index is nil")
 		}
 		if s := stateOf(L); s.memLimit != 0 {
 			s.alloc(setCost(tb, k))
 		}
-		tb.RawSet(k, L.CheckAny(3))
+		tb.RawSet(k, L.Get(3))
 		L.SetTop(1)
 		return 1
 	},
 	"getmetatable": func(L *lua.LState) int {
-		v := L.CheckAny(1)
+		v := checkAny(L, 1)
 		if t, ok := v.(*lua.LTable); ok {
 			materialized(L, t)
 		}
@@ -472,10 +461,13 @@ var baseFuncs = map[string]lua.LGFunction{
 		return 1
 	},
 	"setmetatable": func(L *lua.LState) int {
-		t := materialized(L, L.CheckTable(1))
-		L.CheckTypes(2, lua.LTNil, lua.LTTable)
+		t := checkTable(L, 1)
+		if mt := L.Get(2); mt.Type() != lua.LTNil && mt.Type() != lua.LTTable {
+			argError(L, 2, "nil or table expected")
+		}
+		materialized(L, t)
 		if mt, ok := t.Metatable.(*lua.LTable); ok && mt.RawGetString("__metatable") != lua.LNil {
-			L.RaiseError("cannot change a protected metatable")
+			raise(L, "cannot change a protected metatable")
 		}
 		t.Metatable = L.Get(2)
 		L.SetTop(1)
@@ -487,34 +479,24 @@ var baseFuncs = map[string]lua.LGFunction{
 		case *lua.LFunction:
 			fn = v
 		case *lua.LNilType, lua.LNumber:
-			level := L.OptInt(1, 1)
+			level := optInt(L, 1, 1)
 			if level == 0 {
 				L.Push(L.Env)
 				return 1
 			}
 			dbg, ok := L.GetStack(level)
 			if !ok {
-				L.ArgError(1, "invalid level")
+				argError(L, 1, "invalid level")
 			}
 			fn, _ = L.GetInfo("f", dbg, lua.LNil)
 		default:
-			L.ArgError(1, "function or level expected")
+			level := checkInt(L, 1)
+			_ = level
 		}
 		if f, ok := fn.(*lua.LFunction); ok && !f.IsG {
 			L.Push(f.Env)
 		} else {
 			L.Push(L.Env)
-		}
-		return 1
-	},
-	"collectgarbage": func(L *lua.LState) int {
-		// The Go collector is shared by every process: a process may ask
-		// how much it holds, but never stop the world for the others.
-		switch L.OptString(1, "collect") {
-		case "count":
-			L.Push(lua.LNumber(float64(stateOf(L).memoryEstimate()) / 1024))
-		default:
-			L.Push(lua.LNumber(0))
 		}
 		return 1
 	},
@@ -524,36 +506,6 @@ var baseFuncs = map[string]lua.LGFunction{
 	"require":    baseRequire,
 	"loadfile":   baseLoadFile,
 	"dofile":     baseDoFile,
-}
-
-func mathRandom(L *lua.LState) int {
-	s := stateOf(L)
-	if s.rng == nil {
-		s.rng = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	}
-	switch L.GetTop() {
-	case 0:
-		L.Push(lua.LNumber(s.rng.Float64()))
-	case 1:
-		n := L.CheckInt(1)
-		if n < 1 {
-			L.ArgError(1, "interval is empty")
-		}
-		L.Push(lua.LNumber(s.rng.IntN(n) + 1))
-	default:
-		lo, hi := L.CheckInt(1), L.CheckInt(2)
-		if lo > hi {
-			L.ArgError(2, "interval is empty")
-		}
-		L.Push(lua.LNumber(lo + s.rng.IntN(hi-lo+1)))
-	}
-	return 1
-}
-
-func mathRandomSeed(L *lua.LState) int {
-	seed := uint64(L.CheckNumber(1))
-	stateOf(L).rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	return 0
 }
 
 func osGetenv(L *lua.LState) int {

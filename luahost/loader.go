@@ -98,8 +98,21 @@ func baseDoFile(L *lua.LState) int {
 	return L.GetTop() - top
 }
 
-// loadChunk compiles Lua source for load and loadstring.
-func loadChunk(L *lua.LState, src, name string) int {
+// keepSource remembers the source name of p and the functions in it, for
+// debug.getinfo.
+func (s *state) keepSource(p *lua.FunctionProto, source string) {
+	if s.sources == nil {
+		s.sources = make(map[*lua.FunctionProto]string)
+	}
+	s.sources[p] = source
+	for _, nested := range p.FunctionPrototypes {
+		s.keepSource(nested, source)
+	}
+}
+
+// loadChunk compiles Lua source for load and loadstring; source is the
+// chunk's name as given (or its text), name how messages show it.
+func loadChunk(L *lua.LState, src, source, name string) int {
 	s := stateOf(L)
 	// Compiling is Go work proportional to the source (its nesting is
 	// bounded: syntax.go), and the prototype is the process's own: charge
@@ -116,31 +129,57 @@ func loadChunk(L *lua.LState, src, name string) int {
 		s.protos = make(map[*lua.FunctionProto]int64)
 	}
 	s.protos[proto] = protoSize(proto)
+	s.keepSource(proto, source)
 	L.Push(L.NewFunctionFromProto(proto))
 	return 1
 }
 
-func baseLoadString(L *lua.LState) int {
-	src := L.CheckString(1)
-	return loadChunk(L, src, chunkName(L.OptString(2, ""), src))
+// readerCall calls load's reader (on the stack) for one piece, in
+// protected mode: it returns the error value, if any.
+func readerCall(L *lua.LState) lua.LValue {
+	s := stateOf(L)
+	keep, loops := *hasErrorFunc(L), s.cCalls
+	err := L.PCall(0, 1, nil)
+	*hasErrorFunc(L), s.cCalls = keep, loops
+	if s.stopping || s.p.Killed() {
+		L.RaiseError("%s", s.Err().Error())
+	}
+	if err != nil {
+		return errorValue(err)
+	}
+	return nil
 }
 
-// chunkName names a chunk of source as Lua 5.1 does: a given name is used
-// as it is ("=name" without its "="), and source without one is called
-// [string "its first line..."].
+func baseLoadString(L *lua.LState) int {
+	src := checkString(L, 1)
+	given := optString(L, 2, src)
+	return loadChunk(L, src, given, chunkName(given, src))
+}
+
+// chunkName is the name a chunk of source shows in messages, as Lua 5.1
+// makes it (luaO_chunkid): "=name" and "@name" show name; anything else
+// is source text, shown as [string "its first line..."]. File chunks are
+// named by their path as given.
 func chunkName(given, src string) string {
-	if given != "" {
-		if given[0] == '=' || given[0] == '@' {
-			return given[1:]
-		}
-		return given
+	if given == "" {
+		given = src
 	}
-	line, _, more := strings.Cut(src, "\n")
-	const max = 40
+	if given == "" {
+		return `[string ""]`
+	}
+	switch given[0] {
+	case '=', '@':
+		return given[1:]
+	}
+	line := given
+	if i := strings.IndexAny(line, "\n\r"); i >= 0 {
+		line = line[:i]
+	}
+	const max = 43 // what fits in Lua's 60 bytes with [string "..."]
 	if len(line) > max {
-		line, more = line[:max], true
+		line = line[:max]
 	}
-	if more {
+	if len(line) < len(given) {
 		return `[string "` + line + `..."]`
 	}
 	return `[string "` + line + `"]`
@@ -150,12 +189,18 @@ func chunkName(given, src string) string {
 func baseLoad(L *lua.LState) int {
 	switch v := L.Get(1).(type) {
 	case lua.LString:
-		return loadChunk(L, string(v), chunkName(L.OptString(2, ""), string(v)))
+		given := optString(L, 2, string(v))
+		return loadChunk(L, string(v), given, chunkName(given, string(v)))
 	case *lua.LFunction:
 		var b strings.Builder
 		for {
 			L.Push(v)
-			L.Call(0, 1)
+			// As in Lua 5.1, an error in the reader is load's failure.
+			if err := readerCall(L); err != nil {
+				L.Push(lua.LNil)
+				L.Push(err)
+				return 2
+			}
 			piece := L.Get(-1)
 			L.Pop(1)
 			s, ok := piece.(lua.LString)
@@ -169,20 +214,35 @@ func baseLoad(L *lua.LState) int {
 			}
 			b.WriteString(string(s))
 		}
-		return loadChunk(L, b.String(), chunkName(L.OptString(2, "=(load)"), ""))
+		given := optString(L, 2, "=(load)")
+		return loadChunk(L, b.String(), given, chunkName(given, ""))
 	default:
 		L.ArgError(1, "string or function expected")
 		return 0
 	}
 }
 
+// packagePath is the package.path of a script in folder dir: the working
+// folder first, as Lua 5.1's default path, then the script's folder.
+func packagePath(dir string) string {
+	return "./?.lua;./?/init.lua;" + filepath.Join(dir, "?.lua") + ";" + filepath.Join(dir, "?", "init.lua")
+}
+
+// defaultCPath is package.cpath: C libraries are never loaded, but the
+// path is there for the code that reads it.
+const defaultCPath = "./?.so"
+
+// loadingSentinel marks a module being loaded in package.loaded.
+var loadingSentinel = &lua.LUserData{Metatable: lua.LNil, Env: unreachableEnv}
+
 func baseRequire(L *lua.LState) int {
-	L.Push(require(L, L.CheckString(1)))
+	L.Push(require(L, checkString(L, 1)))
 	return 1
 }
 
-// require loads module name as Lua 5.1 does: package.loaded, then
-// package.preload, then the files of package.path that the process may read.
+// require loads module name as Lua 5.1 does: package.loaded, then each
+// function of package.loaders in turn (package.preload, then the files of
+// package.path that the process may read; C libraries are never loaded).
 func require(L *lua.LState, name string) lua.LValue {
 	s := stateOf(L)
 	if name == "proc" {
@@ -191,51 +251,213 @@ func require(L *lua.LState, name string) lua.LValue {
 	pkg := s.lib(libPackage)
 	loaded, ok := pkg.RawGetString("loaded").(*lua.LTable)
 	if !ok {
-		L.RaiseError("package.loaded must be a table")
+		raise(L, "package.loaded must be a table")
 	}
-	if v := loaded.RawGetString(name); v != lua.LNil {
+	if v := loaded.RawGetString(name); lua.LVAsBool(v) {
+		if v == loadingSentinel {
+			raise(L, "loop or previous error loading module '"+name+"'")
+		}
 		return v
 	}
-	var tried []string
-	var loader lua.LValue = lua.LNil
-	if pre, ok := pkg.RawGetString("preload").(*lua.LTable); ok {
-		loader = pre.RawGetString(name)
+	loaders, ok := L.GetField(pkg, "loaders").(*lua.LTable)
+	if !ok {
+		raise(L, "'package.loaders' must be a table")
 	}
-	tried = append(tried, "no field package.preload['"+name+"']")
-	if loader == lua.LNil {
-		path, _ := L.GetField(pkg, "path").(lua.LString)
-		file := strings.ReplaceAll(name, ".", string(filepath.Separator))
-		for _, tmpl := range strings.Split(string(path), ";") {
-			if tmpl == "" {
-				continue
-			}
-			candidate := strings.ReplaceAll(tmpl, "?", file)
-			if _, err := os.Stat(candidate); err != nil {
-				tried = append(tried, "no file '"+candidate+"'")
-				continue
-			}
-			fn, msg := s.loadFile(candidate)
-			if fn == nil {
-				L.RaiseError("error loading module '%s' from file '%s':\n\t%s", name, candidate, msg)
-			}
-			loader = fn
+	var tried strings.Builder
+	var loader lua.LValue
+	for i := 1; ; i++ {
+		f := loaders.RawGetInt(i)
+		if f == lua.LNil {
+			raise(L, "module '"+name+"' not found:"+tried.String())
+		}
+		L.Push(f)
+		L.Push(lua.LString(name))
+		callFromGo(L, 1, 1)
+		r := L.Get(-1)
+		L.Pop(1)
+		if r.Type() == lua.LTFunction {
+			loader = r
 			break
 		}
+		if msg, ok := toStringValue(r); ok {
+			tried.WriteString(msg)
+		}
 	}
-	if loader == lua.LNil {
-		L.RaiseError("module '%s' not found:\n\t%s", name, strings.Join(tried, "\n\t"))
-	}
+	loaded.RawSetString(name, loadingSentinel)
 	L.Push(loader)
 	L.Push(lua.LString(name))
-	L.Call(1, 1)
+	callFromGo(L, 1, 1)
 	result := L.Get(-1)
 	L.Pop(1)
 	if result != lua.LNil {
 		loaded.RawSetString(name, result)
 	}
-	if v := loaded.RawGetString(name); v != lua.LNil {
+	if v := loaded.RawGetString(name); v != loadingSentinel {
 		return v
 	}
 	loaded.RawSetString(name, lua.LTrue)
 	return lua.LTrue
+}
+
+var packageLoaders = []lua.LGFunction{loaderPreload, loaderLua, loaderC, loaderCRoot}
+
+func loaderPreload(L *lua.LState) int {
+	name := checkString(L, 1)
+	pre, ok := L.GetField(stateOf(L).lib(libPackage), "preload").(*lua.LTable)
+	if !ok {
+		raise(L, "'package.preload' must be a table")
+	}
+	if f := L.GetField(pre, name); f != lua.LNil {
+		L.Push(f)
+		return 1
+	}
+	L.Push(lua.LString("\n\tno field package.preload['" + name + "']"))
+	return 1
+}
+
+// findFile looks for name along package[field]; it returns the first
+// file that exists, or "" and the list of files tried.
+func findFile(L *lua.LState, name, field string) (string, string) {
+	path, ok := L.GetField(stateOf(L).lib(libPackage), field).(lua.LString)
+	if !ok {
+		raise(L, "'package."+field+"' must be a string")
+	}
+	file := strings.ReplaceAll(name, ".", string(filepath.Separator))
+	var tried strings.Builder
+	for _, tmpl := range strings.Split(string(path), ";") {
+		if tmpl == "" {
+			continue
+		}
+		candidate := strings.ReplaceAll(tmpl, "?", file)
+		if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
+			return candidate, ""
+		}
+		tried.WriteString("\n\tno file '" + candidate + "'")
+	}
+	return "", tried.String()
+}
+
+func loaderLua(L *lua.LState) int {
+	name := checkString(L, 1)
+	file, tried := findFile(L, name, "path")
+	if file == "" {
+		L.Push(lua.LString(tried))
+		return 1
+	}
+	fn, msg := stateOf(L).loadFile(file)
+	if fn == nil {
+		raise(L, "error loading module '"+name+"' from file '"+file+"':\n\t"+msg)
+	}
+	L.Push(fn)
+	return 1
+}
+
+// errNoCLibs is why a C library is never loaded.
+const errNoCLibs = "dynamic libraries not enabled; check your Lua installation"
+
+func loaderC(L *lua.LState) int {
+	name := checkString(L, 1)
+	file, tried := findFile(L, name, "cpath")
+	if file == "" {
+		L.Push(lua.LString(tried))
+		return 1
+	}
+	raise(L, "error loading module '"+name+"' from file '"+file+"':\n\t"+errNoCLibs)
+	return 0
+}
+
+func loaderCRoot(L *lua.LState) int {
+	name := checkString(L, 1)
+	root, _, dotted := strings.Cut(name, ".")
+	if !dotted {
+		return 0
+	}
+	file, tried := findFile(L, root, "cpath")
+	if file == "" {
+		L.Push(lua.LString(tried))
+		return 1
+	}
+	raise(L, "error loading module '"+name+"' from file '"+file+"':\n\t"+errNoCLibs)
+	return 0
+}
+
+// pkgLoadlib is package.loadlib: C libraries are never loaded.
+func pkgLoadlib(L *lua.LState) int {
+	checkString(L, 1)
+	checkString(L, 2)
+	L.Push(lua.LNil)
+	L.Push(lua.LString(errNoCLibs))
+	L.Push(lua.LString("absent"))
+	return 3
+}
+
+// pkgSeeall gives a module access to the globals.
+func pkgSeeall(L *lua.LState) int {
+	t := checkTable(L, 1)
+	mt, ok := t.Metatable.(*lua.LTable)
+	if !ok {
+		mt = L.CreateTable(0, 1)
+		t.Metatable = mt
+	}
+	mt.RawSetString("__index", L.Get(lua.GlobalsIndex))
+	return 0
+}
+
+// baseModule is Lua 5.1's module(name, ...): the module's table, found in
+// package.loaded or made at the global path name, becomes the environment
+// of the calling function; each further argument is called with it.
+func baseModule(L *lua.LState) int {
+	name := checkString(L, 1)
+	s := stateOf(L)
+	loaded, ok := s.lib(libPackage).RawGetString("loaded").(*lua.LTable)
+	if !ok {
+		raise(L, "package.loaded must be a table")
+	}
+	mod, ok := loaded.RawGetString(name).(*lua.LTable)
+	if !ok {
+		mod = findTable(L, name)
+		loaded.RawSetString(name, mod)
+	}
+	if mod.RawGetString("_NAME") == lua.LNil {
+		mod.RawSetString("_M", mod)
+		mod.RawSetString("_NAME", lua.LString(name))
+		pkg := ""
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			pkg = name[:i+1]
+		}
+		mod.RawSetString("_PACKAGE", lua.LString(pkg))
+	}
+	dbg, ok := L.GetStack(1)
+	if !ok || debugFrame(dbg).fn().IsG {
+		raise(L, "'module' not called from a Lua function")
+	}
+	debugFrame(dbg).fn().Env = mod
+	for i := 2; i <= L.GetTop(); i++ {
+		L.Push(L.Get(i))
+		L.Push(mod)
+		callFromGo(L, 1, 0)
+	}
+	return 0
+}
+
+// findTable returns the table at the dotted global path name, making the
+// missing ones (luaL_findtable).
+func findTable(L *lua.LState, name string) *lua.LTable {
+	t, ok := L.Get(lua.GlobalsIndex).(*lua.LTable)
+	if !ok {
+		raise(L, "name conflict for module '"+name+"'")
+	}
+	for _, part := range strings.Split(name, ".") {
+		switch v := L.GetField(t, part).(type) {
+		case *lua.LTable:
+			t = v
+		case *lua.LNilType:
+			next := L.CreateTable(0, 4)
+			L.SetField(t, part, next)
+			t = next
+		default:
+			raise(L, "name conflict for module '"+name+"'")
+		}
+	}
+	return t
 }

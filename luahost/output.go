@@ -60,7 +60,7 @@ func basePrint(L *lua.LState) int {
 		if i > 1 {
 			b.WriteByte('\t')
 		}
-		b.WriteString(L.ToStringMeta(L.Get(i)).String())
+		b.WriteString(printString(L, i))
 	}
 	b.WriteByte('\n')
 	stateOf(L).print(streamStdout, []byte(b.String()))
@@ -87,7 +87,7 @@ func writeArgs(L *lua.LState, which stream, first int) {
 		case lua.LString:
 			b = append(b, v...)
 		case lua.LNumber:
-			b = append(b, v.String()...)
+			b = appendNumber(b, float64(v))
 		default:
 			L.ArgError(i-first+1, "string expected, got "+v.Type().String())
 		}
@@ -140,7 +140,7 @@ func fileWrite(L *lua.LState) int {
 				return fail(L, lf.f.Name(), err)
 			}
 		case lua.LNumber:
-			lf.w.WriteString(v.String())
+			lf.w.WriteString(fmtNumber(float64(v)))
 		default:
 			L.ArgError(i-1, "string expected, got "+v.Type().String())
 		}

@@ -2,7 +2,6 @@ package luahost
 
 import (
 	"errors"
-	"path/filepath"
 	"slices"
 
 	"github.com/dlua/dlua/proc"
@@ -106,7 +105,7 @@ func (h *Host) spawnRemote(from proc.PID, req proc.SpawnRequest) (proc.Body, pro
 	var pkgPath string
 	if dir, _ := h.bootDir.Load().(string); dir != "" {
 		own.AllowRead = append([]string{dir}, own.AllowRead...)
-		pkgPath = filepath.Join(dir, "?.lua") + ";" + filepath.Join(dir, "?", "init.lua")
+		pkgPath = packagePath(dir)
 	}
 	limits, err := remoteLimits(req.Limits, own)
 	if err != nil {

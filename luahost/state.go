@@ -53,6 +53,14 @@ type state struct {
 	rng     *rand.Rand
 	capture *strings.Builder // output of an Eval process
 	pkgPath string           // package.path of the process, inherited from its spawner
+
+	cCalls     int          // builtins calling into Lua inside one another
+	pcalls     []pcallFrame // pcalls and xpcalls in progress
+	gcPause    int          // what collectgarbage("setpause") answers
+	gcStepMul  int          // what collectgarbage("setstepmul") answers
+	exitCode   *int         // set by os.exit in the root process
+	upvalueIDs map[*lua.Upvalue]*lua.LUserData
+	sources    map[*lua.FunctionProto]string // the source names of chunks this process loaded
 }
 
 // Deadline implements context.Context; a process has none.
@@ -124,6 +132,10 @@ func stateOf(L *lua.LState) *state {
 	return L.Context().(*state)
 }
 
+// maxLuaCalls is the deepest call stack of a process: C Lua's
+// LUAI_MAXCALLS ("stack overflow" past it).
+const maxLuaCalls = 20000
+
 // options are the LState options of every process: a small value stack that
 // grows on demand, and a call stack that grows in segments.
 var options = lua.Options{
@@ -131,7 +143,7 @@ var options = lua.Options{
 	RegistrySize:        128, // smaller silently becomes 5,120 slots
 	RegistryMaxSize:     1 << 20,
 	RegistryGrowStep:    128,
-	CallStackSize:       1000,
+	CallStackSize:       maxLuaCalls,
 	MinimizeStackMemory: true,
 }
 
@@ -141,7 +153,7 @@ func newState(h *Host, p *proc.Process, limits Limits) *state {
 	if !ok {
 		L = lua.NewState(options)
 	}
-	s := &state{host: h, p: p, L: L, limits: limits}
+	s := &state{host: h, p: p, L: L, limits: limits, gcPause: 200, gcStepMul: 200}
 	s.budget = ^uint64(0)
 	if limits.MaxInstructions > 0 {
 		s.budget = limits.MaxInstructions
@@ -157,6 +169,7 @@ func newState(h *Host, p *proc.Process, limits Limits) *state {
 	s.strMeta.RawSetString("__index", s.lib(libString))
 	L.SetMetatable(lua.LString(""), s.strMeta)
 	L.SetContext(s)
+	s.countLoops(L)
 	return s
 }
 
