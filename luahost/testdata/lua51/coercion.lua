@@ -1,0 +1,17 @@
+-- numeric strings are accepted where numbers are, numbers where strings are
+print(string.char("65", "66"), ("%5.1f"):format("3.14159"), string.rep("ab", "3"))
+print(string.sub("hello", "2", "4"), string.byte("A", "1"), ("x"):rep(2.9))
+local t = {}
+table.insert(t, "x")
+table.insert(t, "1", "y")
+print(t[1], t[2], #t)
+print(unpack({ "a", "b", "c" }, "2", "3"))
+print(select("2", "a", "b", "c"))
+print(select("#", 1, 2, 3), select(-1, 1, 2, 3))
+print(math.max("10", 9), math.floor("3.7"), tonumber("  0x1F  "))
+print(string.len(12345), string.upper(1e3), ("x"):rep(3, "ignored"))
+print(string.find(12345, 3), string.gsub(1111, 1, 2))
+print(table.concat({ 1, 2.5, "x" }, 0))
+print(string.format("%s %s %d", 1, 2.5, "7"))
+print(#string.format("%c", 0), #string.format("%5c", 0), string.format("%s", "a\0b") == "a")
+print(string.format("%s", string.rep("x", 100) .. "\0y") == string.rep("x", 100) .. "\0y")

@@ -1,0 +1,16 @@
+-- functions of Lua 5.1 that dlua has too
+print(math.mod(7, 3), type(string.gfind), type(table.foreach), type(table.foreachi))
+print(table.getn({ 1, 2 }), pcall(table.setn, {}, 3))
+print(type(gcinfo()), type(collectgarbage("count")))
+print(collectgarbage(), collectgarbage("collect"), collectgarbage("step"), collectgarbage("stop"), collectgarbage("restart"))
+print(collectgarbage("setpause", 150), collectgarbage("setpause", 200), collectgarbage("setstepmul", 300), collectgarbage("setstepmul", 200))
+print(type(package.cpath), type(package.loaders), #package.loaders, type(package.loadlib), type(package.seeall))
+print((package.loadlib("x.so", "f")))
+print(package.path:match("^[^;]*"), package.config:sub(1, 1))
+print(type(module), _VERSION, type(newproxy) == type(nil) or true)
+local m = {}
+package.seeall(m)
+print(getmetatable(m).__index == _G)
+print(os.setlocale("C", "all"), pcall(os.setlocale, "C", "bogus"))
+print(type(io.flush), type(io.stdin), type(io.lines))
+print(io.read(), io.read("*l"), io.read())
