@@ -347,9 +347,12 @@ var errStuck = errors.New("the node did not stop cleanly")
 // report prints how a script ended and returns the exit status.
 func (c *cli) report(err error) int {
 	var exit *luahost.ExitError
+	var status *luahost.ExitStatus
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &status):
+		return status.Code // os.exit in the root process
 	case errors.As(err, &exit):
 		fmt.Fprintf(c.stderr, "dlua: %s\n", exit.Error())
 		if exit.Traceback != "" {
