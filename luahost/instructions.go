@@ -48,6 +48,23 @@ func init() {
 		panic("luahost: gopher-lua has no CONCAT or LEN handler")
 	}
 	jumpTable[lua.OP_CONCAT] = opConcat
+	origForprep := jumpTable[lua.OP_FORPREP]
+	jumpTable[lua.OP_FORPREP] = func(L *lua.LState, inst uint32, baseframe unsafe.Pointer) int {
+		// Lua 5.1 converts numeric strings; gopher-lua refuses them
+		a := argA(inst)
+		for i, what := range [...]string{"initial value", "limit", "step"} {
+			switch v := register(L, a+i).(type) {
+			case lua.LNumber:
+			default:
+				f, ok := toNumber(v)
+				if !ok {
+					raise0(L, "'for' "+what+" must be a number")
+				}
+				setRegister(L, a+i, lua.LNumber(f))
+			}
+		}
+		return origForprep(L, inst, baseframe)
+	}
 	for _, op := range []int{lua.OP_ADD, lua.OP_SUB, lua.OP_MUL, lua.OP_DIV, lua.OP_MOD, lua.OP_POW} {
 		jumpTable[op] = arith(op, jumpTable[op])
 	}
@@ -203,7 +220,7 @@ func opConcat(L *lua.LState, inst uint32, _ unsafe.Pointer) int {
 			chargeBytes(s, size)
 		}
 		if size > maxStringBytes {
-			raise(L, "resulting string too large")
+			raise0(L, "string length overflow")
 		}
 		var sb strings.Builder
 		sb.Grow(size)

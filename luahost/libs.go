@@ -166,6 +166,10 @@ func buildShared() *sharedLibs {
 			add(sh.lib[id], name, f.name, gofn(f.fn))
 		}
 	}
+	defer func() {
+		// string.gfind is Lua 5.1's old name of gmatch: the same function
+		sh.lib[libString].RawSetString("gfind", sh.lib[libString].RawGetString("gmatch"))
+	}()
 	lib(libString, "string", stringFuncs)
 	lib(libTable, "table", tableFuncs)
 	lib(libMath, "math", mathFuncs)

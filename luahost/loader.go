@@ -162,13 +162,15 @@ func baseLoadString(L *lua.LState) int {
 // named by their path as given.
 func chunkName(given, src string) string {
 	if given == "" {
-		given = src
-	}
-	if given == "" {
 		return `[string ""]`
 	}
 	switch given[0] {
-	case '=', '@':
+	case '=':
+		return given[1:min(len(given), 60)]
+	case '@':
+		if name := given[1:]; len(name) > 52 {
+			return "..." + name[len(name)-52:]
+		}
 		return given[1:]
 	}
 	line := given
@@ -215,7 +217,7 @@ func baseLoad(L *lua.LState) int {
 			b.WriteString(string(s))
 		}
 		given := optString(L, 2, "=(load)")
-		return loadChunk(L, b.String(), given, chunkName(given, ""))
+		return loadChunk(L, b.String(), given, chunkName(given, b.String()))
 	default:
 		L.ArgError(1, "string or function expected")
 		return 0

@@ -234,6 +234,7 @@ func (m *Matcher) run(s, p int) (int, bool, error) {
 				if err != nil {
 					return 0, false, err
 				}
+				m.step((ep - p) / 8)
 				var prev, cur byte
 				if s > 0 {
 					prev = src[s-1]
@@ -264,6 +265,11 @@ func (m *Matcher) run(s, p int) (int, bool, error) {
 			ep, err := m.classEnd(p)
 			if err != nil {
 				return 0, false, err
+			}
+			// a long set costs in proportion to its length
+			cost := (ep - p) / 16
+			if cost > 0 {
+				m.step(cost)
 			}
 			matched := s < len(src) && m.single(src[s], p, ep)
 			switch m.at(ep) {
@@ -335,7 +341,7 @@ func (m *Matcher) run(s, p int) (int, bool, error) {
 				s, p = e.s+e.count, e.ep+1
 				resumed = true
 			case kindMin:
-				m.step(1)
+				m.step(1 + (e.ep-e.p)/16)
 				if e.s < len(src) && m.single(src[e.s], e.p, e.ep) {
 					e.s++
 					s, p = e.s, e.ep+1
@@ -352,13 +358,14 @@ func (m *Matcher) run(s, p int) (int, bool, error) {
 // choice of matching it fewer times, and returns where to go on.
 func (m *Matcher) maxExpand(s, p, ep int) (int, int, error) {
 	i := 0
+	per := 1 + (ep-p)/16 // steps per character tested
 	for s+i < len(m.src) && m.single(m.src[s+i], p, ep) {
 		i++
 		if i&(StepsPerHook-1) == 0 {
-			m.step(StepsPerHook)
+			m.step(StepsPerHook * per)
 		}
 	}
-	m.step(i & (StepsPerHook - 1))
+	m.step((i & (StepsPerHook - 1)) * per)
 	if err := m.push(entry{kind: kindMax, s: s, p: p, ep: ep, count: i}); err != nil {
 		return 0, 0, err
 	}

@@ -45,7 +45,7 @@ func TestMatch(t *testing.T) {
 		{"abab", "(ab)%1", 0, 4, true, []string{"ab"}},
 		{"a\x00b", "%z", 1, 2, true, nil},
 		{"abc", "b\x00zzz", 1, 2, true, nil}, // a pattern ends at its first NUL
-		{"", "a[", 0, 0, false, nil},        // never reaches the bad set
+		{"", "a[", 0, 0, false, nil},         // never reaches the bad set
 	} {
 		var m Matcher
 		end, ok, err := m.Match(c.src, c.pat, c.init)
