@@ -262,4 +262,19 @@ function TestInstructionLimitNotCatchable()
 	T.empty("the process ran no more code")
 end
 
+-- A yield inside a receive pattern raises in the coroutine, as any yield
+-- across a builtin does in Lua 5.1: resume returns false, the coroutine
+-- is dead, the process goes on.
+function TestYieldInReceivePattern()
+	send(self(), "m")
+	local co = coroutine.create(function()
+		return receive(function(m) coroutine.yield("inside") return true end, 1)
+	end)
+	local okk, err = coroutine.resume(co)
+	eq(okk, false)
+	eq(err, "attempt to yield across metamethod/C-call boundary")
+	eq(coroutine.status(co), "dead")
+	eq(receive(0), "m", "the message is still there")
+end
+
 run(...)
