@@ -310,7 +310,7 @@ func TestRefused(t *testing.T) {
 			if !errors.As(err, &he) {
 				t.Errorf("join error is %T", err)
 			}
-			a.rec.waitWarn(t, "quicnet: peer refused", tt.logged)
+			a.rec.waitWarn(t, "peer refused", tt.logged)
 			good := newNode(t, "good")
 			join(t, good, a)
 			exchange(t, good, a, "after the refusal")
@@ -337,7 +337,7 @@ func TestWrongALPN(t *testing.T) {
 		c.CloseWithError(0, "")
 		t.Fatal("dial with ALPN h3 succeeded")
 	}
-	a.rec.waitWarn(t, "quicnet: peer refused", ErrVersion)
+	a.rec.waitWarn(t, "peer refused", ErrVersion)
 	b := newNode(t, "b")
 	join(t, b, a)
 	exchange(t, b, a, "after ALPN")
@@ -360,7 +360,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	if _, err := s.Write([]byte{0, 0}); err != nil { // half a length prefix
 		t.Fatal(err)
 	}
-	a.rec.waitWarn(t, "quicnet: peer refused", context.DeadlineExceeded)
+	a.rec.waitWarn(t, "peer refused", context.DeadlineExceeded)
 	b := newNode(t, "b")
 	join(t, b, a)
 }
@@ -405,7 +405,8 @@ func inject(t *testing.T, n *testNode, peer string, raw []byte) {
 		t.Fatalf("%s has no peer %s", n.Name(), peer)
 	}
 	p.mu.Lock()
-	p.buf = append(p.buf, raw...)
+	p.segs = append(p.segs, raw)
+	p.queued += len(raw)
 	p.mu.Unlock()
 	p.wake <- struct{}{}
 }
@@ -414,7 +415,7 @@ func inject(t *testing.T, n *testNode, peer string, raw []byte) {
 // *FrameError, and the node goes on with its other peers.
 func TestBadFrames(t *testing.T) {
 	frameOf := func(f *Frame) []byte {
-		b, err := testCodec(t).encodeFrame(f)
+		b, err := testCodec(t).encodeT(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,7 +468,7 @@ func TestBadFrames(t *testing.T) {
 			if fe.Peer != "b" || !fe.Decode {
 				t.Errorf("FrameError %+v", fe)
 			}
-			a.rec.waitWarn(t, "quicnet: closing connection: bad frame", tt.want)
+			a.rec.waitWarn(t, "closing connection: bad frame", tt.want)
 			b.rec.waitEvent(t, NodeDown, "a")
 			exchange(t, c, a, "a goes on")
 			exchange(t, a, c, "both ways")
