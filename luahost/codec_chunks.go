@@ -49,11 +49,14 @@ type chunk struct {
 
 // Key returns the chunk's content hash.
 func (c *chunk) Key() string {
-	c.keyOnce.Do(func() {
-		sum := sha256.Sum256(c.Source())
-		c.key = string(sum[:])
-	})
+	c.keyOnce.Do(func() { c.key = keyOf(c.Source()) })
 	return c.key
+}
+
+// keyOf returns the key of a chunk whose Source is source.
+func keyOf(source []byte) string {
+	sum := sha256.Sum256(source)
+	return string(sum[:])
 }
 
 // Size returns the length of Source.
@@ -178,7 +181,7 @@ func (r *chunks) lookup(key string) *chunk {
 
 // add makes the chunk of a source a peer sent for key.
 func (r *chunks) add(key string, source []byte) (*chunk, error) {
-	if sum := sha256.Sum256(source); string(sum[:]) != key {
+	if keyOf(source) != key {
 		return nil, fmt.Errorf("%w: source does not match its key", ErrBadCode)
 	}
 	if c := r.lookup(key); c != nil {

@@ -67,6 +67,9 @@ type Node struct {
 	// listenPacket, if set, replaces it (an in-memory network).
 	wrapConn     func(net.PacketConn) net.PacketConn
 	listenPacket func() (net.PacketConn, error)
+	// onQueueFull, if set by a test before Start, is called when a frame
+	// waits for room in a peer's queue.
+	onQueueFull func(peer string, c class)
 
 	// ctx ends when the node closes; it bounds every goroutine's work.
 	ctx    context.Context

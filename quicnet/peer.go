@@ -3,6 +3,7 @@ package quicnet
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -63,6 +64,7 @@ type peer struct {
 	segs     [][]byte      // queued frames, length-prefixed, in order
 	queued   int           // bytes in segs
 	spare    []byte        // the writer's last batch buffer, for reuse
+	batch    []byte        // the start of the newest batch buffer
 	room     chan struct{} // closed when the writer takes segs; nil if nobody waits
 	stopped  bool          // no more frames are queued
 	draining bool          // the writer sends what is queued, then FIN
@@ -127,6 +129,9 @@ func (p *peer) enqueue(ctx context.Context, body []byte, chunks []proc.Chunk, c 
 		}
 		room := p.room
 		p.mu.Unlock()
+		if hook := p.n.onQueueFull; hook != nil {
+			hook(p.info.Name, c)
+		}
 		select {
 		case <-room:
 		case <-ctx.Done():
@@ -160,7 +165,7 @@ func (p *peer) appendFramed(body []byte) {
 		if n := len(p.segs); n > 0 {
 			last = p.segs[n-1]
 		}
-		if last != nil && cap(last) <= maxBatch && len(last)+headerLen+len(body) <= cap(last) {
+		if last != nil && p.isBatch(last) && len(last)+headerLen+len(body) <= cap(last) {
 			p.segs[len(p.segs)-1] = appendFrame(last, body)
 			return
 		}
@@ -169,7 +174,14 @@ func (p *peer) appendFramed(body []byte) {
 		if buf == nil || cap(buf) < headerLen+len(body) {
 			buf = make([]byte, 0, max(4<<10, min(maxBatch, 4*(headerLen+len(body)))))
 		}
-		p.segs = append(p.segs, appendFrame(buf[:0], body))
+		buf = appendFrame(buf[:0], body)
+		p.batch = buf[:1]
+		p.segs = append(p.segs, buf)
+		return
+	}
+	if len(body) <= maxFrame {
+		h := binary.BigEndian.AppendUint32(make([]byte, 0, headerLen), uint32(len(body)))
+		p.segs = append(p.segs, h, body)
 		return
 	}
 	p.segs = appendFragments(p.segs, body, maxFrame)
@@ -201,8 +213,8 @@ func (p *peer) writeLoop() {
 			}
 		}
 		p.mu.Lock()
-		if n := len(segs); n > 0 && cap(segs[n-1]) <= maxBatch && p.spare == nil {
-			p.spare = segs[n-1][:0]
+		if n := len(segs); n > 0 && p.isBatch(segs[n-1]) && cap(segs[n-1]) <= maxBatch {
+			p.spare, p.batch = segs[n-1][:0], nil
 		}
 		finish := p.draining && p.queued == 0
 		p.mu.Unlock()
@@ -279,4 +291,10 @@ func (p *peer) markGossiped() {
 		p.gossipOK = true
 		close(p.gossiped)
 	}
+}
+
+// isBatch reports whether seg is the newest batch buffer (not a body
+// queued by reference, which must not be written to). p.mu is held.
+func (p *peer) isBatch(seg []byte) bool {
+	return len(seg) > 0 && len(p.batch) > 0 && &seg[0] == &p.batch[0]
 }
