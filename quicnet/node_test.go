@@ -343,28 +343,6 @@ func TestWrongALPN(t *testing.T) {
 	exchange(t, b, a, "after ALPN")
 }
 
-// TestHandshakeTimeout: a QUIC client with the right ALPN that never says
-// hello is refused once the handshake timeout passes.
-func TestHandshakeTimeout(t *testing.T) {
-	a := newNode(t, "a", func(c *Config) { c.HandshakeTimeout = 200 * time.Millisecond })
-	tlsConf := &tls.Config{InsecureSkipVerify: true, NextProtos: []string{ALPN}}
-	c, err := quic.DialAddr(t.Context(), a.addr(), tlsConf, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseWithError(0, "")
-	s, err := c.OpenStreamSync(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Write([]byte{0, 0}); err != nil { // half a length prefix
-		t.Fatal(err)
-	}
-	a.rec.waitWarn(t, "peer refused", context.DeadlineExceeded)
-	b := newNode(t, "b")
-	join(t, b, a)
-}
-
 // TestHandshakeGarbage: a QUIC client with the right ALPN that sends
 // garbage instead of a hello is refused.
 func TestHandshakeGarbage(t *testing.T) {
@@ -561,31 +539,6 @@ func TestSimultaneousJoin(t *testing.T) {
 			}
 		})
 	}
-}
-
-func fastTimeouts(c *Config) {
-	c.IdleTimeout = 400 * time.Millisecond
-	c.KeepAlivePeriod = 50 * time.Millisecond
-}
-
-// TestNodeDownSilent: a peer that goes silent (killed, partitioned) is
-// reported down after the idle timeout.
-func TestNodeDownSilent(t *testing.T) {
-	a := newNode(t, "a", fastTimeouts)
-	b := newNode(t, "b", fastTimeouts)
-	c := newNode(t, "c", fastTimeouts)
-	join(t, b, a)
-	join(t, c, a)
-	b.hole.on.Store(true)
-	ev := a.rec.waitEvent(t, NodeDown, "b")
-	var idle *quic.IdleTimeoutError
-	if !errors.As(ev.Err, &idle) {
-		t.Errorf("reason %v, want an idle timeout", ev.Err)
-	}
-	if _, err := a.Ping(t.Context(), "b"); !errors.Is(err, ErrNotConnected) {
-		t.Errorf("ping b: %v", err)
-	}
-	exchange(t, c, a, "a goes on")
 }
 
 // TestNodeDownClose: a peer that closes is reported down at once.

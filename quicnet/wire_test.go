@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -144,32 +143,6 @@ func TestReassemblyBudget(t *testing.T) {
 	}
 	if free := r.reasm.free; free != 8<<20 {
 		t.Errorf("budget left %d bytes, want all %d back", free, 8<<20)
-	}
-}
-
-// TestBusyPeer: a peer that stops reading is disconnected once nothing
-// could be written to it for BusyTimeout, instead of holding its
-// senders forever.
-func TestBusyPeer(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	a := newNode(t, "a", func(c *Config) { c.BusyTimeout = 300 * time.Millisecond; c.SendQueueSize = 64 << 10 })
-	b := newNode(t, "b", func(c *Config) {
-		rec := c.Handler.(*recorder)
-		c.Handler = HandlerFuncs{
-			Frame: func(Peer, *Frame) { <-release }, // never reads again
-			Event: rec.HandleNodeEvent,
-		}
-	})
-	join(t, a, b)
-	big := strings.Repeat("z", 256<<10)
-	go func() {
-		for a.Send(t.Context(), "b", &Frame{Kind: KindSend, To: pidOf(b, 1), Msg: big}) == nil {
-		}
-	}()
-	ev := a.rec.waitEvent(t, NodeDown, "b")
-	if !errors.Is(ev.Err, ErrBusy) {
-		t.Errorf("NodeDown reason %v, want ErrBusy", ev.Err)
 	}
 }
 
