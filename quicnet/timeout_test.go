@@ -171,7 +171,11 @@ func TestBusyPeerSim(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sn := newSimNet(t)
 		release := make(chan struct{})
-		a := sn.node("a", func(c *Config) { c.BusyTimeout = 10 * time.Second; c.SendQueueSize = 64 << 10; c.IdleTimeout = time.Minute })
+		a := sn.node("a", func(c *Config) {
+			c.BusyTimeout = 10 * time.Second
+			c.SendQueueSize = 64 << 10
+			c.IdleTimeout = time.Minute
+		})
 		b := sn.node("b", func(c *Config) {
 			rec := c.Handler.(*recorder)
 			c.IdleTimeout = time.Minute
