@@ -649,7 +649,7 @@ func (g *graphDecoder) objects() error {
 				p.Upvalues = make([]*proc.Cell, len(o.Array))
 				for j, x := range o.Array {
 					k, ok := x.(uint64)
-					if ok && k < uint64(len(g.objs)) {
+					if ok = ok && k < uint64(len(g.objs)); ok {
 						p.Upvalues[j], ok = g.objs[k].(*proc.Cell)
 					}
 					if !ok {

@@ -467,6 +467,8 @@ func TestCodecDecodeErrors(t *testing.T) {
 			[]any{objFunc, []any{objRef(1)}, nil, "f", nil, nil}, []any{objCell, []any{1.5, 2.5}, nil, "", nil, nil}}}), ErrMalformed},
 		{"upvalue not a cell", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
 			[]any{objFunc, []any{1.5}, nil, "f", nil, nil}}}), ErrMalformed},
+		{"upvalue out of range", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
+			[]any{objFunc, []any{objRef(7)}, nil, "f", nil, nil}}}), ErrMalformed},
 		{"upvalue a table", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
 			[]any{objFunc, []any{objRef(1)}, nil, "f", nil, nil}, table(nil, nil)}}), ErrMalformed},
 		{"cbor nesting", rawFrame(t, map[int]any{1: 1, 7: nested}), ErrTooDeep},

@@ -17,7 +17,7 @@ import (
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpora in testdata/fuzz")
 
 // decodeErrors are the errors the decoders may return.
-var decodeErrors = []error{ErrMalformed, ErrUnknownKind, ErrTooDeep, ErrFrameTooBig}
+var decodeErrors = []error{ErrMalformed, ErrUnknownKind, ErrTooDeep, ErrFrameTooBig, ErrNoSource}
 
 func checkDecodeError(t *testing.T, err error) {
 	t.Helper()
