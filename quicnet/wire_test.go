@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -190,7 +191,8 @@ func TestHandlerPanic(t *testing.T) {
 // maxHandshakesPerAddr handshakes at once; the next one is refused at
 // once, and a node joins once they are gone.
 func TestHandshakesPerAddress(t *testing.T) {
-	a := newNode(t, "a")
+	// The held handshakes must not time out while the test makes more.
+	a := newNode(t, "a", func(c *Config) { c.HandshakeTimeout = 10 * time.Minute })
 	tlsConf := &tls.Config{InsecureSkipVerify: true, NextProtos: []string{ALPN}}
 	var held []*quic.Conn
 	defer func() {
