@@ -49,8 +49,21 @@ func (w *wiring) send(node string, f *Frame) error {
 	if w.qn.hidden(node) {
 		return fmt.Errorf("%w: %s is a hidden node", ErrNotConnected, node)
 	}
-	return w.qn.send(context.Background(), node, f, classOf(f.Kind))
+	err := w.qn.send(context.Background(), node, f, classOf(f.Kind))
+	var fe *FrameError
+	if errors.As(err, &fe) && errors.Is(err, ErrFrameTooBig) && isSignal(f.Kind) {
+		// A link or monitor must still fire: the signal crosses with a
+		// reason that says what became of the one too big to cross.
+		g := *f
+		g.Reason = fmt.Sprintf("%s reason of %d bytes, too big for node %s", f.Kind, fe.Size, node)
+		err = w.qn.send(context.Background(), node, &g, classOf(f.Kind))
+	}
+	return err
 }
+
+// isSignal reports whether frames of kind k are exit signals or DOWNs,
+// whose reason may be any value.
+func isSignal(k Kind) bool { return k == KindExit || k == KindLinkExit || k == KindDown }
 
 // classOf returns the class of frames of kind k in the peer's send queue.
 func classOf(k Kind) class {

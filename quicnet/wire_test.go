@@ -339,3 +339,55 @@ func TestHiddenNode(t *testing.T) {
 		t.Errorf("Connect to an unknown node: %v", err)
 	}
 }
+
+// TestSignalReasonTooBig: an exit signal whose reason is too big for the
+// receiving node still reaches it, with a reason that says so: a link
+// must not stay silent.
+func TestSignalReasonTooBig(t *testing.T) {
+	small := func(c *Config) { c.MaxFrameSize = 64 << 10; c.MaxMessageSize = 1 << 20 }
+	a, b := newBoundWith(t, "a", small), newBoundWith(t, "b", small)
+	if _, err := a.qn.JoinMesh(t.Context(), b.qn.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan proc.Value, 1)
+	watcher, _, err := b.pn.Spawn(nil, proc.SpawnOpts{}, func(p *proc.Process) proc.Value {
+		p.TrapExit(true)
+		if m, err := waitFor(p, "EXIT"); err == nil {
+			got <- m.Get("reason")
+		}
+		return proc.Normal
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.pn.Spawn(nil, proc.SpawnOpts{}, func(p *proc.Process) proc.Value {
+		p.Exit(watcher, strings.Repeat("r", 2<<20))
+		return proc.Normal
+	})
+	reason, _ := recv(t, got).(string)
+	if !strings.Contains(reason, "too big for node b") {
+		t.Errorf("reason %q, want one that says the real one was too big", reason)
+	}
+}
+
+// newBoundWith is newBound with changes to the Config.
+func newBoundWith(t *testing.T, name string, mod func(*Config)) *boundNode {
+	t.Helper()
+	pn := proc.NewNode(proc.Config{Name: name})
+	cfg := Config{Cookie: testCookie, Listen: "127.0.0.1:0"}
+	mod(&cfg)
+	qn, err := Bind(pn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := qn.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		pn.Shutdown(ctx, proc.Kill)
+		qn.Close()
+	})
+	return &boundNode{pn: pn, qn: qn}
+}
