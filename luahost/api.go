@@ -235,28 +235,30 @@ func (h *Host) body(target proc.Value, args []proc.Value, limits Limits, pkgPath
 		s := newState(h, p, limits)
 		s.pkgPath = pkgPath
 		defer s.close()
+		// The function and its arguments become Lua values in a call of
+		// their own: a function from another node is compiled there, and
+		// may fail or hit a limit like any code of the process.
+		var fn *lua.LFunction
 		largs := make([]lua.LValue, len(args))
-		for i, a := range args {
-			largs[i] = s.fromValue(a)
-		}
-		switch t := target.(type) {
-		case string:
-			return s.call(gofn(func(L *lua.LState) int {
-				fn := resolveFunction(L, t)
-				L.Push(fn)
-				for _, a := range largs {
-					L.Push(a)
-				}
-				L.Call(len(largs), 0)
-				return 0
-			}), nil)
-		default:
-			fn, ok := s.fromValue(t).(*lua.LFunction)
-			if !ok {
-				return "spawn: the function cannot be rebuilt on this node"
+		if reason := s.call(gofn(func(L *lua.LState) int {
+			for i, a := range args {
+				largs[i] = s.fromValue(a)
 			}
-			return s.call(fn, largs)
+			switch t := target.(type) {
+			case string:
+				fn = resolveFunction(L, t).(*lua.LFunction) // it checked the type
+			default:
+				f, ok := s.fromValue(t).(*lua.LFunction)
+				if !ok {
+					L.RaiseError("spawn: the function cannot be rebuilt on this node")
+				}
+				fn = f
+			}
+			return 0
+		}), nil); reason != proc.Normal {
+			return reason
 		}
+		return s.call(fn, largs)
 	}
 }
 
@@ -313,7 +315,9 @@ func procSend(L *lua.LState) int {
 	}
 	switch d := L.Get(1).(type) {
 	case *lua.LUserData:
-		s.p.Send(checkPID(L, 1), msg)
+		if err := s.p.Send(checkPID(L, 1), msg); err != nil {
+			L.RaiseError("send: %s", err.Error())
+		}
 	case lua.LString:
 		if err := s.host.node.SendName(string(d), msg); err != nil {
 			L.RaiseError("send: no process is registered as %q", string(d))
@@ -326,7 +330,9 @@ func procSend(L *lua.LState) int {
 		}
 		// A name nobody holds, or a node this one is not connected to:
 		// the message is lost, as a message to a dead process is.
-		s.p.SendName(string(name), string(node), msg)
+		if err := s.p.SendName(string(name), string(node), msg); err != nil {
+			L.RaiseError("send: %s", err.Error())
+		}
 	default:
 		L.ArgError(1, "pid, name or {name, node} expected, got "+d.Type().String())
 	}

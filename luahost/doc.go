@@ -24,6 +24,19 @@
 // table key. Functions travel as their shared prototype plus upvalues
 // copied by value; library functions travel by name.
 //
+// # Functions between nodes
+//
+// A Host remembers the chunk (name and source) of every prototype it
+// compiles (codec_chunks.go, weakly: an entry lives as long as its
+// prototype). Its Codec (Host.Codec, a proc.CodeCodec) turns a function's
+// prototype into its chunk's key (SHA-256 of name and source) and the
+// path of the prototype in the chunk (codec.go); the transport fetches a
+// source the receiving node lacks, and the receiving process compiles it
+// with this node's own compiler, charged to that process's limits. No
+// bytecode is ever read. Nodes check in their handshake that their
+// compilers are the same (Compiler: the gopher-lua module version and
+// chunkTransform, codec_version.go).
+//
 // # Concurrency
 //
 // Only the process's goroutine touches its state; Host methods are safe for

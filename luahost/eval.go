@@ -25,9 +25,9 @@ type EvalResult struct {
 // and returns its output and results. An error in the line is a result
 // (Err), not an error of Eval.
 func (h *Host) Eval(ctx context.Context, line string, env map[string]proc.Value) (EvalResult, error) {
-	proto, err := compile("return "+line, "prompt")
+	proto, err := h.compileChunk("return "+line, "prompt")
 	if err != nil {
-		if proto, err = compile(line, "prompt"); err != nil {
+		if proto, err = h.compileChunk(line, "prompt"); err != nil {
 			return EvalResult{Err: err.Error()}, nil
 		}
 	}

@@ -128,6 +128,7 @@ type Host struct {
 	log         *slog.Logger
 
 	protos sync.Map // path -> *lua.FunctionProto, compiled once
+	chunks *chunks  // the sources of compiled functions (codec_chunks.go)
 	// bootDir is the folder of the first script run (the boot script):
 	// processes other nodes spawn here load modules from it
 	bootDir atomic.Value
@@ -155,6 +156,7 @@ func New(cfg Config) *Host {
 		stdin:  bufio.NewReader(cfg.Stdin),
 		limits: cfg.Limits,
 		log:    cfg.Logger,
+		chunks: newChunks(),
 	}
 	if cfg.Node != nil {
 		cfg.Node.SetSpawner(h.spawnRemote)
@@ -298,12 +300,23 @@ func (h *Host) compileFile(path string) (*lua.FunctionProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	proto, err := compile(string(src), path)
+	proto, err := h.compileChunk(string(src), path)
 	if err != nil {
 		return nil, err
 	}
 	h.protos.Store(path, proto)
 	return proto, nil
+}
+
+// compileChunk compiles source text named name for this Host's
+// processes, and remembers its source so that its functions can be sent
+// to other nodes.
+func (h *Host) compileChunk(src, name string) (*lua.FunctionProto, error) {
+	proto, err := compile(src, name)
+	if err == nil {
+		h.chunks.register(src, name, proto)
+	}
+	return proto, err
 }
 
 // compile compiles source text named name (as error messages show it).

@@ -119,7 +119,7 @@ func loadChunk(L *lua.LState, src, source, name string) int {
 	// both, and remember it so that walks of the heap count it.
 	s.charge(len(src) / 16)
 	s.alloc(4 * len(src))
-	proto, err := compile(src, name)
+	proto, err := s.host.compileChunk(src, name)
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(lua.LString(err.Error()))
@@ -128,7 +128,7 @@ func loadChunk(L *lua.LState, src, source, name string) int {
 	if s.protos == nil {
 		s.protos = make(map[*lua.FunctionProto]int64)
 	}
-	s.protos[proto] = protoSize(proto)
+	s.protos[proto] = protoSize(proto) + int64(len(src)) // the source is kept: functions travel as source
 	s.keepSource(proto, source)
 	L.Push(L.NewFunctionFromProto(proto))
 	return 1

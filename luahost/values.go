@@ -335,8 +335,17 @@ func (c *fromCopier) function(f *proc.Func) lua.LValue {
 		}
 		return lua.LNil
 	}
-	proto, ok := f.Code.(*lua.FunctionProto)
-	if !ok {
+	var proto *lua.FunctionProto
+	switch code := f.Code.(type) {
+	case *lua.FunctionProto:
+		proto = code
+	case *remoteCode:
+		p, err := c.s.remoteProto(code, len(f.Upvalues))
+		if err != nil {
+			c.s.L.RaiseError("%s", err.Error())
+		}
+		proto = p
+	default:
 		return lua.LNil
 	}
 	out := &lua.LFunction{Proto: proto, Env: c.s.globals}

@@ -24,4 +24,7 @@ var (
 	ErrNestedReceive = errors.New("proc: receive called inside a receive pattern")
 	// ErrNodeDown is returned by Spawn on a node that is shutting down.
 	ErrNodeDown = errors.New("proc: node is shutting down")
+	// ErrNoConnection is wrapped by a Remote's errors for a node that is
+	// not connected: the signal is lost, as Erlang loses it.
+	ErrNoConnection = errors.New("proc: node not connected")
 )

@@ -258,7 +258,7 @@ func (n *Node) Send(to PID, v Value) {
 		p.deliver(Entry{V: v})
 		return
 	}
-	n.sendRemote(PID{}, to, v)
+	_ = n.sendRemote(PID{}, to, v)
 }
 
 // SendName delivers v to the process registered as name.

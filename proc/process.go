@@ -258,17 +258,20 @@ func (p *Process) enqueueLocked(e Entry) {
 	}
 }
 
-// Send delivers v to pid from this process.
-func (p *Process) Send(to PID, v Value) {
+// Send delivers v to pid from this process. It fails only for a message
+// to another node that the transport cannot carry (too big for that
+// node, say); a message to a dead pid or a node that is not connected is
+// lost silently.
+func (p *Process) Send(to PID, v Value) error {
 	if to == p.pid {
 		p.deliver(Entry{V: v})
-		return
+		return nil
 	}
 	if t := p.node.lookup(to); t != nil {
 		t.deliver(Entry{V: v})
-		return
+		return nil
 	}
-	p.node.sendRemote(p.pid, to, v)
+	return p.node.sendRemote(p.pid, to, v)
 }
 
 // Receive takes the oldest message for which match returns true (the

@@ -1,6 +1,9 @@
 package proc
 
-import "slices"
+import (
+	"errors"
+	"slices"
+)
 
 // Remote is what a Node needs from the transport that joins it to other
 // nodes: each method carries one signal to the node of its target pid (or
@@ -9,10 +12,12 @@ import "slices"
 // one process to another keep their order. Methods must not call back
 // into the Node synchronously.
 //
-// An error means the signal could not be queued because the target's node
-// is not connected: Send, SendName, Exit, Unlink, Demonitor and Down are
-// then dropped silently, as Erlang drops them; Link and Monitor fire at
-// once with "noconnection".
+// An error that wraps ErrNoConnection means the signal could not be queued
+// because the target's node is not connected: Send, SendName, Exit,
+// Unlink, Demonitor and Down are then dropped silently, as Erlang drops
+// them; Link and Monitor fire at once with "noconnection". Any other
+// error of Send, SendName or Spawn means the message cannot be carried
+// (too big for the receiving node, say): it is returned to the sender.
 type Remote interface {
 	// Send delivers v to the process to on another node.
 	Send(from, to PID, v Value) error
@@ -102,28 +107,40 @@ func (n *Node) connected(name string) bool {
 // incarnation of this node is not remote: it is dead.
 func (n *Node) isRemote(pid PID) bool { return pid.Node != n.name }
 
-// sendRemote delivers v to a pid that is not a live local process.
-func (n *Node) sendRemote(from, to PID, v Value) {
+// sendRemote delivers v to a pid that is not a live local process. It
+// returns the transport's error for a message that cannot be carried.
+func (n *Node) sendRemote(from, to PID, v Value) error {
 	if !n.isRemote(to) {
-		return
+		return nil
 	}
 	if r := n.getRemote(); r != nil {
-		_ = r.Send(from, to, v)
+		return lost(r.Send(from, to, v))
 	}
+	return nil
+}
+
+// lost drops the error of a signal to a node that is not connected.
+func lost(err error) error {
+	if errors.Is(err, ErrNoConnection) {
+		return nil
+	}
+	return err
 }
 
 // SendName delivers v to the process registered as name on node (this
 // node or another), as proc.send({name, node}, v) does. A name nobody
-// holds, or a node that is not connected, loses the message silently.
-func (p *Process) SendName(name, node string, v Value) {
+// holds, or a node that is not connected, loses the message silently; a
+// message the transport cannot carry is an error.
+func (p *Process) SendName(name, node string, v Value) error {
 	n := p.node
 	if node == n.name {
 		_ = n.SendName(name, v)
-		return
+		return nil
 	}
 	if r := n.getRemote(); r != nil {
-		_ = r.SendName(p.pid, name, node, v)
+		return lost(r.SendName(p.pid, name, node, v))
 	}
+	return nil
 }
 
 // MonitorNode makes the process receive {tag="nodedown", node=name} when

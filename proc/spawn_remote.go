@@ -76,6 +76,9 @@ func (p *Process) SpawnOn(node string, req SpawnRequest) (PID, Ref, error) {
 	n.spawns.Store(ref, w)
 	if err := r.Spawn(p.pid, node, ref, req); err != nil {
 		n.spawns.Delete(ref)
+		if lost(err) != nil {
+			return PID{}, Ref{}, fmt.Errorf("spawn on node %s: %w", node, err)
+		}
 		return PID{}, Ref{}, fmt.Errorf("node %s is not connected", node)
 	}
 	timer := time.NewTimer(RemoteSpawnTimeout)

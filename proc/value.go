@@ -107,13 +107,3 @@ func exitMessage(from PID, reason Value) *Table {
 func downMessage(ref Ref, pid PID, reason Value) *Table {
 	return &Table{Hash: []Field{{fieldTag, downTag}, {"ref", ref}, {"pid", pid}, {"reason", reason}}}
 }
-
-// CodeCodec turns the Code of a Func into bytes and back, so that a
-// function can cross to another node. The host that makes Funcs (luahost)
-// implements it; the transport (quicnet) calls it. Implementations must be
-// safe for concurrent use and must treat data as hostile: UnmarshalCode
-// returns an error, never panics, on bytes it did not make.
-type CodeCodec interface {
-	MarshalCode(code any) ([]byte, error)
-	UnmarshalCode(data []byte) (any, error)
-}

@@ -18,10 +18,10 @@ import (
 
 const (
 	// ALPN is the TLS application protocol both sides must offer.
-	ALPN = "dlua/1"
+	ALPN = "dlua/2"
 	// ProtocolVersion is the version of the handshake and frame format
 	// this package speaks; both sides must speak the same.
-	ProtocolVersion = 1
+	ProtocolVersion = 2
 
 	// exporterLabel is the TLS exporter label (RFC 8446 §7.5) of the
 	// secret that cookie proofs are bound to.
@@ -45,6 +45,14 @@ type hello struct {
 	Node     string `cbor:"3,keyasint"`
 	Creation uint32 `cbor:"4,keyasint"`
 	Addr     string `cbor:"5,keyasint,omitempty"`
+	// Compiler is the sender's CodeCodec.Compiler, if it has a CodeCodec.
+	Compiler string `cbor:"6,keyasint,omitempty"`
+	// MaxMessage is the largest message the sender accepts, in bytes.
+	MaxMessage uint64 `cbor:"7,keyasint"`
+	// Hidden marks a hidden node (Config.Hidden).
+	Hidden bool `cbor:"8,keyasint,omitempty"`
+	// MaxFrame is the largest frame body the sender accepts, in bytes.
+	MaxFrame uint32 `cbor:"9,keyasint"`
 }
 
 // proofMsg carries a cookie proof.

@@ -147,7 +147,7 @@ func BenchmarkEncodeFrame(b *testing.B) {
 	f := benchFrame()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.encodeFrame(f); err != nil {
+		if _, err := c.encodeT(f); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -155,13 +155,13 @@ func BenchmarkEncodeFrame(b *testing.B) {
 
 func BenchmarkDecodeFrame(b *testing.B) {
 	c := testCodec(b)
-	body, err := c.encodeFrame(benchFrame())
+	body, err := c.encodeT(benchFrame())
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := c.decodeFrame(body); err != nil {
+		if _, _, err := c.decodeT(body); err != nil {
 			b.Fatal(err)
 		}
 	}

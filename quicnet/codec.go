@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -57,15 +58,16 @@ type refTag struct {
 }
 
 // wireObj is a table (Type 0: Array, Hash as key, value, key, value...),
-// a function (Type 1: Name, Code, and in Array the indexes of its upvalue
-// cells) or a cell (Type 2: its value, alone in Array).
+// a function (Type 1: Name, or Chunk and Code, and in Array the indexes
+// of its upvalue cells) or a cell (Type 2: its value, alone in Array).
 type wireObj struct {
 	_     struct{} `cbor:",toarray"`
 	Type  uint8
 	Array []any
 	Hash  []any
 	Name  string
-	Code  []byte
+	Code  []byte // the function's place in its chunk (CodeCodec)
+	Chunk []byte // the key of the function's chunk
 }
 
 // wireNode is a gossip entry.
@@ -100,10 +102,17 @@ type wireFrame struct {
 type codec struct {
 	enc      cbor.EncMode
 	dec      cbor.DecMode
-	maxFrame int
+	maxFrame int // the largest body encodeFrame makes and decodeFrame takes
 	maxDepth int
 	code     proc.CodeCodec
 }
+
+// chunkResolver returns the chunks of keys, from this node or by asking
+// the peer that sent them; an error closes that peer's connection.
+type chunkResolver func(keys []string) (map[string]proc.Chunk, error)
+
+// maxChunkKey bounds the key of a chunk on the wire.
+const maxChunkKey = 64
 
 func newCodec(maxFrame, maxDepth int, code proc.CodeCodec) (*codec, error) {
 	tags := cbor.NewTagSet()
@@ -143,10 +152,36 @@ func newCodec(maxFrame, maxDepth int, code proc.CodeCodec) (*codec, error) {
 }
 
 // encodeFrame returns the body of f on the wire (without the length
-// prefix). Its errors wrap ErrFrameTooBig, ErrTooDeep or ErrUnsendable.
-func (c *codec) encodeFrame(f *Frame) ([]byte, error) {
+// prefix), and the chunks of the functions in it (which the peer may ask
+// for). Its errors wrap ErrFrameTooBig, ErrTooDeep or ErrUnsendable.
+func (c *codec) encodeFrame(f *Frame) ([]byte, []proc.Chunk, error) {
+	b, g, err := c.encode(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, g.chunks, nil
+}
+
+// encodeInternal encodes a frame that carries no functions.
+func (c *codec) encodeInternal(f *Frame) ([]byte, error) {
+	b, _, err := c.encode(f)
+	return b, err
+}
+
+func (c *codec) encode(f *Frame) ([]byte, *graphEncoder, error) {
+	b, g, err := c.encodeWire(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(b) > c.maxFrame {
+		return nil, nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooBig, len(b), c.maxFrame)
+	}
+	return b, g, nil
+}
+
+func (c *codec) encodeWire(f *Frame) ([]byte, *graphEncoder, error) {
 	if !f.Kind.Valid() {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownKind, f.Kind)
+		return nil, nil, fmt.Errorf("%w: %v", ErrUnknownKind, f.Kind)
 	}
 	w := wireFrame{
 		Kind: f.Kind,
@@ -157,24 +192,24 @@ func (c *codec) encodeFrame(f *Frame) ([]byte, error) {
 		Name: f.Name,
 		Seq:  f.Seq,
 	}
-	g := graphEncoder{code: c.code, maxDepth: c.maxDepth}
+	g := &graphEncoder{code: c.code, maxDepth: c.maxDepth}
 	var err error
 	if w.Msg, err = g.value(f.Msg, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(f.Args) > 0 {
 		w.Args = make([]any, len(f.Args))
 		for i, a := range f.Args {
 			if w.Args[i], err = g.value(a, 0); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if w.Opts, err = g.value(f.Opts, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if w.Reason, err = g.value(f.Reason, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w.Objs = g.objs
 	if len(f.Nodes) > 0 {
@@ -185,12 +220,9 @@ func (c *codec) encodeFrame(f *Frame) ([]byte, error) {
 	}
 	b, err := c.enc.Marshal(&w)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnsendable, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnsendable, err)
 	}
-	if len(b) > c.maxFrame {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooBig, len(b), c.maxFrame)
-	}
-	return b, nil
+	return b, g, nil
 }
 
 func toWireID(node string, id uint64, creation uint32) *wireID {
@@ -209,6 +241,7 @@ type graphEncoder struct {
 	objs     []wireObj
 	code     proc.CodeCodec
 	maxDepth int
+	chunks   []proc.Chunk // of the functions met, each once
 }
 
 // value encodes v, found at depth (the number of tables and functions
@@ -276,9 +309,11 @@ func (g *graphEncoder) value(v proc.Value, depth int) (any, error) {
 		case v.Code != nil && g.code == nil:
 			return nil, fmt.Errorf("%w: function code and no CodeCodec", ErrUnsendable)
 		case v.Code != nil:
-			if o.Code, err = g.code.MarshalCode(v.Code); err != nil {
+			ch, ref, err := g.marshalCode(v.Code)
+			if err != nil {
 				return nil, fmt.Errorf("%w: function code: %w", ErrUnsendable, err)
 			}
+			o.Code, o.Chunk = ref, []byte(ch.Key())
 			if o.Code == nil {
 				o.Code = []byte{}
 			}
@@ -300,6 +335,25 @@ func (g *graphEncoder) value(v proc.Value, depth int) (any, error) {
 		return id, nil
 	}
 	return nil, fmt.Errorf("%w: %T", ErrUnsendable, v)
+}
+
+// marshalCode asks the CodeCodec for a function's chunk and place, and
+// notes the chunk.
+func (g *graphEncoder) marshalCode(code any) (proc.Chunk, []byte, error) {
+	ch, ref, err := g.code.MarshalCode(code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ch == nil || ch.Key() == "" || len(ch.Key()) > maxChunkKey {
+		return nil, nil, errors.New("CodeCodec gave no chunk key")
+	}
+	for _, c := range g.chunks {
+		if c.Key() == ch.Key() {
+			return ch, ref, nil
+		}
+	}
+	g.chunks = append(g.chunks, ch)
+	return ch, ref, nil
 }
 
 // cell encodes an upvalue cell, whose value is at depth. A cell adds no
@@ -358,10 +412,11 @@ func (g *graphEncoder) add(p any) uint64 {
 	return id
 }
 
-// decodeFrame decodes a frame body. Its errors wrap ErrMalformed,
-// ErrUnknownKind, ErrTooDeep or ErrFrameTooBig; the returned kind is the
-// frame's kind when it could be read.
-func (c *codec) decodeFrame(b []byte) (*Frame, Kind, error) {
+// decodeFrame decodes a frame body, with resolve finding the chunks of
+// its functions (nil: none can be found). Its errors wrap ErrMalformed,
+// ErrUnknownKind, ErrTooDeep or ErrFrameTooBig, or are resolve's; the
+// returned kind is the frame's kind when it could be read.
+func (c *codec) decodeFrame(b []byte, resolve chunkResolver) (*Frame, Kind, error) {
 	if len(b) > c.maxFrame {
 		return nil, 0, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooBig, len(b), c.maxFrame)
 	}
@@ -381,7 +436,7 @@ func (c *codec) decodeFrame(b []byte) (*Frame, Kind, error) {
 	f.To = proc.PID(fromWireID(w.To))
 	f.PID = proc.PID(fromWireID(w.PID))
 	f.Ref = proc.Ref(fromWireID(w.Ref))
-	g := graphDecoder{wire: w.Objs, code: c.code}
+	g := graphDecoder{wire: w.Objs, code: c.code, resolve: resolve}
 	if err := g.objects(); err != nil {
 		return nil, w.Kind, err
 	}
@@ -441,7 +496,7 @@ type wireValue struct {
 
 // encodeValue encodes one value as a wireValue.
 func (c *codec) encodeValue(v proc.Value) ([]byte, error) {
-	g := graphEncoder{code: c.code, maxDepth: c.maxDepth}
+	g := &graphEncoder{code: c.code, maxDepth: c.maxDepth}
 	root, err := g.value(v, 0)
 	if err != nil {
 		return nil, err
@@ -457,7 +512,7 @@ func (c *codec) encodeValue(v proc.Value) ([]byte, error) {
 }
 
 // decodeValue decodes a wireValue, with the limits of a frame.
-func (c *codec) decodeValue(b []byte) (proc.Value, error) {
+func (c *codec) decodeValue(b []byte, resolve chunkResolver) (proc.Value, error) {
 	if len(b) > c.maxFrame {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooBig, len(b), c.maxFrame)
 	}
@@ -469,7 +524,7 @@ func (c *codec) decodeValue(b []byte) (proc.Value, error) {
 		}
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	g := graphDecoder{wire: w.Objs, code: c.code}
+	g := graphDecoder{wire: w.Objs, code: c.code, resolve: resolve}
 	if err := g.objects(); err != nil {
 		return nil, err
 	}
@@ -499,9 +554,11 @@ func fromWireID(w *wireID) idFields {
 // graphDecoder turns CBOR items back into Values, resolving object
 // indexes.
 type graphDecoder struct {
-	wire []wireObj
-	objs []any // *proc.Table or *proc.Func, by index
-	code proc.CodeCodec
+	wire    []wireObj
+	objs    []any // *proc.Table or *proc.Func, by index
+	code    proc.CodeCodec
+	resolve chunkResolver
+	chunks  map[string]proc.Chunk
 }
 
 // objects makes every object, then fills them (so that references may
@@ -514,7 +571,7 @@ func (g *graphDecoder) objects() error {
 	for i, o := range g.wire {
 		switch o.Type {
 		case objTable:
-			if o.Name != "" || o.Code != nil {
+			if o.Name != "" || o.Code != nil || o.Chunk != nil {
 				return fmt.Errorf("%w: object %d: table with a name or code", ErrMalformed, i)
 			}
 			g.objs[i] = &proc.Table{}
@@ -525,15 +582,24 @@ func (g *graphDecoder) objects() error {
 			if o.Code == nil && o.Name == "" {
 				return fmt.Errorf("%w: object %d: function with neither code nor name", ErrMalformed, i)
 			}
+			if (o.Code == nil) != (o.Chunk == nil) || o.Code != nil && o.Name != "" {
+				return fmt.Errorf("%w: object %d: function with a name and code, or code and no chunk", ErrMalformed, i)
+			}
+			if o.Chunk != nil && (len(o.Chunk) == 0 || len(o.Chunk) > maxChunkKey) {
+				return fmt.Errorf("%w: object %d: chunk key of %d bytes", ErrMalformed, i, len(o.Chunk))
+			}
 			g.objs[i] = &proc.Func{Name: o.Name}
 		case objCell:
-			if len(o.Array) != 1 || o.Hash != nil || o.Name != "" || o.Code != nil {
+			if len(o.Array) != 1 || o.Hash != nil || o.Name != "" || o.Code != nil || o.Chunk != nil {
 				return fmt.Errorf("%w: object %d: cell not of one value", ErrMalformed, i)
 			}
 			g.objs[i] = &proc.Cell{}
 		default:
 			return fmt.Errorf("%w: object %d: unknown type %d", ErrMalformed, i, o.Type)
 		}
+	}
+	if err := g.resolveChunks(); err != nil {
+		return err
 	}
 	for i, o := range g.wire {
 		var err error
@@ -575,7 +641,7 @@ func (g *graphDecoder) objects() error {
 				if g.code == nil {
 					return fmt.Errorf("%w: object %d: function code and no CodeCodec", ErrMalformed, i)
 				}
-				if p.Code, err = g.unmarshalCode(o.Code); err != nil {
+				if p.Code, err = g.unmarshalCode(g.chunks[string(o.Chunk)], o.Code); err != nil {
 					return fmt.Errorf("%w: object %d: function code: %w", ErrMalformed, i, err)
 				}
 			}
@@ -583,7 +649,7 @@ func (g *graphDecoder) objects() error {
 				p.Upvalues = make([]*proc.Cell, len(o.Array))
 				for j, x := range o.Array {
 					k, ok := x.(uint64)
-					if ok && k < uint64(len(g.objs)) {
+					if ok = ok && k < uint64(len(g.objs)); ok {
 						p.Upvalues[j], ok = g.objs[k].(*proc.Cell)
 					}
 					if !ok {
@@ -600,15 +666,44 @@ func (g *graphDecoder) objects() error {
 	return nil
 }
 
+// resolveChunks finds the chunk of every function of the frame, once
+// each, before any function is made.
+func (g *graphDecoder) resolveChunks() error {
+	var keys []string
+	for _, o := range g.wire {
+		if o.Type != objFunc || o.Chunk == nil || slices.Contains(keys, string(o.Chunk)) {
+			continue
+		}
+		keys = append(keys, string(o.Chunk))
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if g.code == nil || g.resolve == nil {
+		return fmt.Errorf("%w: function code and no CodeCodec", ErrMalformed)
+	}
+	chunks, err := g.resolve(keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if chunks[k] == nil {
+			return fmt.Errorf("%w: no source for a chunk", ErrNoSource)
+		}
+	}
+	g.chunks = chunks
+	return nil
+}
+
 // unmarshalCode calls the CodeCodec, turning a panic into an error: the
 // bytes come from the network.
-func (g *graphDecoder) unmarshalCode(b []byte) (code any, err error) {
+func (g *graphDecoder) unmarshalCode(ch proc.Chunk, b []byte) (code any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("CodeCodec panicked: %v", r)
 		}
 	}()
-	code, err = g.code.UnmarshalCode(b)
+	code, err = g.code.UnmarshalCode(ch, b)
 	if err == nil && code == nil {
 		err = errors.New("CodeCodec returned no code")
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
@@ -14,30 +16,110 @@ import (
 	"github.com/dlua/dlua/proc"
 )
 
-// fakeCode is the Code of test functions.
+// fakeCode is the Code of test functions: its chunk is its source.
 type fakeCode struct{ src string }
 
-// fakeCodec is a CodeCodec for fakeCode; bytes starting with "bad" fail.
-type fakeCodec struct{}
+// fakeChunk is the chunk of a fakeCode.
+type fakeChunk struct{ src string }
 
-func (fakeCodec) MarshalCode(code any) ([]byte, error) {
-	c, ok := code.(fakeCode)
-	if !ok {
-		return nil, fmt.Errorf("not a fakeCode: %T", code)
-	}
-	return []byte(c.src), nil
+func (c fakeChunk) Key() string    { return "k:" + c.src }
+func (c fakeChunk) Size() int      { return len(c.src) }
+func (c fakeChunk) Source() []byte { return []byte(c.src) }
+
+// fakeCodec is a CodeCodec for fakeCode; code bytes starting with "bad"
+// fail. The zero fakeCodec holds every chunk (it makes it from its key);
+// one with held set holds only the chunks it marshalled or was given, and
+// counts what it was given.
+type fakeCodec struct {
+	held     *sync.Map // key -> fakeChunk
+	added    *atomic.Int64
+	compiler string
 }
 
-func (fakeCodec) UnmarshalCode(b []byte) (any, error) {
+func newFetchingCodec() fakeCodec {
+	return fakeCodec{held: new(sync.Map), added: new(atomic.Int64)}
+}
+
+func (c fakeCodec) Compiler() string {
+	if c.compiler != "" {
+		return c.compiler
+	}
+	return "fake 1"
+}
+
+func (c fakeCodec) MarshalCode(code any) (proc.Chunk, []byte, error) {
+	fc, ok := code.(fakeCode)
+	if !ok {
+		return nil, nil, fmt.Errorf("not a fakeCode: %T", code)
+	}
+	ch := fakeChunk{fc.src}
+	if c.held != nil {
+		c.held.Store(ch.Key(), ch)
+	}
+	return ch, []byte("ref"), nil
+}
+
+func (c fakeCodec) Chunk(key string) proc.Chunk {
+	if c.held == nil {
+		src, ok := strings.CutPrefix(key, "k:")
+		if !ok {
+			return nil
+		}
+		return fakeChunk{src}
+	}
+	if ch, ok := c.held.Load(key); ok {
+		return ch.(fakeChunk)
+	}
+	return nil
+}
+
+func (c fakeCodec) AddChunk(key string, src []byte) (proc.Chunk, error) {
+	ch := fakeChunk{string(src)}
+	if ch.Key() != key {
+		return nil, errors.New("source does not match its key")
+	}
+	if c.held != nil {
+		c.held.Store(key, ch)
+		c.added.Add(1)
+	}
+	return ch, nil
+}
+
+func (c fakeCodec) UnmarshalCode(ch proc.Chunk, b []byte) (any, error) {
 	if bytes.HasPrefix(b, []byte("bad")) {
 		return nil, errors.New("bad code")
 	}
-	return fakeCode{src: string(b)}, nil
+	return fakeCode{src: string(ch.Source())}, nil
+}
+
+// encodeT and decodeT are encodeFrame and decodeFrame for tests: chunks
+// are resolved by the codec's own CodeCodec.
+func (c *codec) encodeT(f *Frame) ([]byte, error) {
+	b, _, err := c.encodeFrame(f)
+	return b, err
+}
+
+func (c *codec) decodeT(b []byte) (*Frame, Kind, error) {
+	return c.decodeFrame(b, c.localResolve)
+}
+
+func (c *codec) decodeValueT(b []byte) (proc.Value, error) {
+	return c.decodeValue(b, c.localResolve)
+}
+
+func (c *codec) localResolve(keys []string) (map[string]proc.Chunk, error) {
+	out := map[string]proc.Chunk{}
+	for _, k := range keys {
+		if ch := c.code.Chunk(k); ch != nil {
+			out[k] = ch
+		}
+	}
+	return out, nil
 }
 
 func testCodec(t testing.TB) *codec {
 	t.Helper()
-	c, err := newCodec(DefaultMaxFrameSize, DefaultMaxDepth, fakeCodec{})
+	c, err := newCodec(DefaultMaxMessageSize, DefaultMaxDepth, fakeCodec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,11 +302,11 @@ func TestCodecRoundTrip(t *testing.T) {
 	c := testCodec(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := c.encodeFrame(tt.f)
+			b, err := c.encodeT(tt.f)
 			if err != nil {
 				t.Fatalf("encode: %v", err)
 			}
-			g, kind, err := c.decodeFrame(b)
+			g, kind, err := c.decodeT(b)
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -234,7 +316,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			if err := sameFrame(tt.f, g); err != nil {
 				t.Error(err)
 			}
-			b2, err := c.encodeFrame(g)
+			b2, err := c.encodeT(g)
 			if err != nil {
 				t.Fatalf("re-encode: %v", err)
 			}
@@ -247,7 +329,7 @@ func TestCodecRoundTrip(t *testing.T) {
 
 func TestCodecSmallFrame(t *testing.T) {
 	c := testCodec(t)
-	b, err := c.encodeFrame(&Frame{Kind: KindSend, From: proc.PID{Node: "a", ID: 1, Creation: 1},
+	b, err := c.encodeT(&Frame{Kind: KindSend, From: proc.PID{Node: "a", ID: 1, Creation: 1},
 		To: proc.PID{Node: "b", ID: 2, Creation: 1}, Msg: "hello"})
 	if err != nil {
 		t.Fatal(err)
@@ -278,16 +360,16 @@ func TestCodecEncodeErrors(t *testing.T) {
 		{"function without code or name", fakeCodec{}, &Frame{Kind: KindSend, Msg: &proc.Func{}}, ErrUnsendable},
 		{"nil cell", fakeCodec{}, &Frame{Kind: KindSend, Msg: &proc.Func{Name: "f", Upvalues: []*proc.Cell{nil}}}, ErrUnsendable},
 		{"too deep", fakeCodec{}, &Frame{Kind: KindSend, Msg: deep}, ErrTooDeep},
-		{"too big", fakeCodec{}, &Frame{Kind: KindSend, Msg: strings.Repeat("x", DefaultMaxFrameSize)}, ErrFrameTooBig},
+		{"too big", fakeCodec{}, &Frame{Kind: KindSend, Msg: strings.Repeat("x", 1<<20)}, ErrFrameTooBig},
 		{"unknown kind", fakeCodec{}, &Frame{Kind: 200}, ErrUnknownKind},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := newCodec(DefaultMaxFrameSize, DefaultMaxDepth, tt.codec)
+			c, err := newCodec(1<<20, DefaultMaxDepth, tt.codec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = c.encodeFrame(tt.f)
+			_, err = c.encodeT(tt.f)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}
@@ -295,7 +377,7 @@ func TestCodecEncodeErrors(t *testing.T) {
 	}
 	t.Run("builtin without codec", func(t *testing.T) {
 		c, _ := newCodec(DefaultMaxFrameSize, DefaultMaxDepth, nil)
-		if _, err := c.encodeFrame(&Frame{Kind: KindSend, Msg: &proc.Func{Name: "print"}}); err != nil {
+		if _, err := c.encodeT(&Frame{Kind: KindSend, Msg: &proc.Func{Name: "print"}}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -317,7 +399,7 @@ func rawFrame(t testing.TB, m map[int]any) []byte {
 
 func objRef(i uint64) uint64 { return i }
 func table(array, hash []any) []any {
-	return []any{objTable, array, hash, "", nil}
+	return []any{objTable, array, hash, "", nil, nil}
 }
 
 func TestCodecDecodeErrors(t *testing.T) {
@@ -363,25 +445,34 @@ func TestCodecDecodeErrors(t *testing.T) {
 		{"dangling reference", rawFrame(t, map[int]any{1: 1, 7: objRef(0)}), ErrMalformed},
 		{"reference out of range", rawFrame(t, map[int]any{1: 1, 7: objRef(1), 11: []any{table(nil, nil)}}), ErrMalformed},
 		{"unreachable object", rawFrame(t, map[int]any{1: 1, 11: []any{table(nil, nil)}}), ErrMalformed},
-		{"unknown object type", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{7, nil, nil, "", nil}}}), ErrMalformed},
+		{"unknown object type", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{7, nil, nil, "", nil, nil}}}), ErrMalformed},
 		{"object arity", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{0, nil}}}), ErrMalformed},
 		{"odd hash", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{table(nil, []any{"k"})}}), ErrMalformed},
 		{"nil key", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{table(nil, []any{nil, 1.0})}}), ErrMalformed},
 		{"NaN key", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{table(nil, []any{math.NaN(), 1.0})}}), ErrMalformed},
-		{"function without code or name", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", nil}}}), ErrMalformed},
-		{"function with hash", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, []any{}, "print", nil}}}), ErrMalformed},
-		{"bad code", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("bad")}}}), ErrMalformed},
-		{"table with code", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objTable, nil, nil, "", []byte("x")}}}), ErrMalformed},
+		{"function without code or name", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", nil, nil}}}), ErrMalformed},
+		{"function with hash", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, []any{}, "print", nil, nil}}}), ErrMalformed},
+		{"code without chunk", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("ref"), nil}}}), ErrMalformed},
+		{"chunk without code", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", nil, []byte("k:f")}}}), ErrMalformed},
+		{"name and code", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "print", []byte("ref"), []byte("k:f")}}}), ErrMalformed},
+		{"empty chunk key", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("ref"), []byte{}}}}), ErrMalformed},
+		{"long chunk key", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("ref"), make([]byte, maxChunkKey+1)}}}), ErrMalformed},
+		{"bad code", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("bad"), []byte("k:f")}}}), ErrMalformed},
+		{"unknown chunk", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("ref"), []byte("x:f")}}}), ErrNoSource},
+		{"table with chunk", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objTable, nil, nil, "", nil, []byte("k:f")}}}), ErrMalformed},
+		{"table with code", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objTable, nil, nil, "", []byte("x"), nil}}}), ErrMalformed},
 		{"too deep", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: chain}), ErrTooDeep},
-		{"cell as a value", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objCell, []any{1.5}, nil, "", nil}}}), ErrMalformed},
+		{"cell as a value", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objCell, []any{1.5}, nil, "", nil, nil}}}), ErrMalformed},
 		{"cell of two values", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
-			[]any{objFunc, []any{objRef(1)}, nil, "f", nil}, []any{objCell, []any{1.5, 2.5}, nil, "", nil}}}), ErrMalformed},
+			[]any{objFunc, []any{objRef(1)}, nil, "f", nil, nil}, []any{objCell, []any{1.5, 2.5}, nil, "", nil, nil}}}), ErrMalformed},
 		{"upvalue not a cell", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
-			[]any{objFunc, []any{1.5}, nil, "f", nil}}}), ErrMalformed},
+			[]any{objFunc, []any{1.5}, nil, "f", nil, nil}}}), ErrMalformed},
+		{"upvalue out of range", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
+			[]any{objFunc, []any{objRef(7)}, nil, "f", nil, nil}}}), ErrMalformed},
 		{"upvalue a table", rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{
-			[]any{objFunc, []any{objRef(1)}, nil, "f", nil}, table(nil, nil)}}), ErrMalformed},
+			[]any{objFunc, []any{objRef(1)}, nil, "f", nil, nil}, table(nil, nil)}}), ErrMalformed},
 		{"cbor nesting", rawFrame(t, map[int]any{1: 1, 7: nested}), ErrTooDeep},
-		{"too big", make([]byte, DefaultMaxFrameSize+1), ErrFrameTooBig},
+		{"too big", make([]byte, DefaultMaxMessageSize+1), ErrFrameTooBig},
 		{"gossip in a send", rawFrame(t, map[int]any{1: 1, 13: []any{[]any{"a", "127.0.0.1:1"}}}), ErrMalformed},
 		{"gossip bad name", rawFrame(t, map[int]any{1: int(KindNodes), 13: []any{[]any{"a b", "127.0.0.1:1"}}}), ErrMalformed},
 		{"gossip bad addr", rawFrame(t, map[int]any{1: int(KindNodes), 13: []any{[]any{"a", "nowhere"}}}), ErrMalformed},
@@ -389,7 +480,7 @@ func TestCodecDecodeErrors(t *testing.T) {
 	c := testCodec(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, _, err := c.decodeFrame(tt.body)
+			f, _, err := c.decodeT(tt.body)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("got %v (frame %+v), want %v", err, f, tt.want)
 			}
@@ -397,8 +488,8 @@ func TestCodecDecodeErrors(t *testing.T) {
 	}
 	t.Run("code without codec", func(t *testing.T) {
 		c, _ := newCodec(DefaultMaxFrameSize, DefaultMaxDepth, nil)
-		body := rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("x")}}})
-		if _, _, err := c.decodeFrame(body); !errors.Is(err, ErrMalformed) {
+		body := rawFrame(t, map[int]any{1: 1, 7: objRef(0), 11: []any{[]any{objFunc, nil, nil, "", []byte("x"), []byte("k:x")}}})
+		if _, _, err := c.decodeT(body); !errors.Is(err, ErrMalformed) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -414,15 +505,15 @@ func TestCodecDepthOrder(t *testing.T) {
 	}
 	leaf := tbl("leaf")
 	ok := tbl(leaf, tbl(tbl(leaf))) // leaf first at depth 2; later at depth 4, already seen
-	b, err := c.encodeFrame(&Frame{Kind: KindSend, Msg: ok})
+	b, err := c.encodeT(&Frame{Kind: KindSend, Msg: ok})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c.decodeFrame(b); err != nil {
+	if _, _, err := c.decodeT(b); err != nil {
 		t.Fatal(err)
 	}
 	bad := tbl(tbl(tbl(leaf)), leaf) // leaf first at depth 4
-	if _, err := c.encodeFrame(&Frame{Kind: KindSend, Msg: bad}); !errors.Is(err, ErrTooDeep) {
+	if _, err := c.encodeT(&Frame{Kind: KindSend, Msg: bad}); !errors.Is(err, ErrTooDeep) {
 		t.Fatalf("encode: %v", err)
 	}
 }
@@ -434,21 +525,21 @@ func TestCodecDepthCells(t *testing.T) {
 	loose, _ := newCodec(DefaultMaxFrameSize, 10, fakeCodec{})
 	ok := &proc.Func{Code: fakeCode{"f"}, Upvalues: cells(tbl(tbl("x")))} // depths 1, 2, 3
 	bad := &proc.Func{Code: fakeCode{"f"}, Upvalues: cells(tbl(tbl(tbl())))}
-	b, err := strict.encodeFrame(&Frame{Kind: KindSend, Msg: ok})
+	b, err := strict.encodeT(&Frame{Kind: KindSend, Msg: ok})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := strict.decodeFrame(b); err != nil {
+	if _, _, err := strict.decodeT(b); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := strict.encodeFrame(&Frame{Kind: KindSend, Msg: bad}); !errors.Is(err, ErrTooDeep) {
+	if _, err := strict.encodeT(&Frame{Kind: KindSend, Msg: bad}); !errors.Is(err, ErrTooDeep) {
 		t.Fatalf("encode: %v", err)
 	}
-	b, err = loose.encodeFrame(&Frame{Kind: KindSend, Msg: bad})
+	b, err = loose.encodeT(&Frame{Kind: KindSend, Msg: bad})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := strict.decodeFrame(b); !errors.Is(err, ErrTooDeep) {
+	if _, _, err := strict.decodeT(b); !errors.Is(err, ErrTooDeep) {
 		t.Fatalf("decode: %v", err)
 	}
 }

@@ -26,12 +26,16 @@ const (
 	DefaultListen           = "127.0.0.1:0"
 	DefaultIdleTimeout      = 5 * time.Second
 	DefaultHandshakeTimeout = 5 * time.Second
-	DefaultMaxFrameSize     = 8 << 20
+	DefaultMaxFrameSize     = 1 << 20
+	DefaultMaxMessageSize   = 256 << 20
 	DefaultMaxDepth         = 200
 	DefaultSendQueueSize    = 16 << 20
+	DefaultControlQueueSize = 16 << 20
+	DefaultBusyTimeout      = 30 * time.Second
 
-	minFrameSize = 1 << 10
-	maxFrameSize = 1 << 30
+	minFrameSize   = 1 << 10
+	maxFrameSize   = 16 << 20
+	maxMessageSize = 1 << 30
 )
 
 // Config configures a Node. Name and Cookie are required; every other
@@ -72,21 +76,49 @@ type Config struct {
 	// to its admission: QUIC, TLS, and the cookie proofs. Zero: 5 s.
 	HandshakeTimeout time.Duration
 	// MaxFrameSize is the largest frame body, in bytes, that the node
-	// sends or accepts; a bigger incoming frame closes that connection.
-	// Zero: 8 MiB. At least 1 KiB, at most 1 GiB.
+	// sends or accepts; a bigger incoming frame closes that connection. A
+	// bigger message crosses as several frames. Zero: 1 MiB. At least
+	// 1 KiB, at most 16 MiB.
 	MaxFrameSize int
+	// MaxMessageSize is the largest message (a frame's encoded body,
+	// whatever the number of frames it crosses in) that the node accepts:
+	// peers learn it in the handshake, and a process sending a bigger one
+	// gets an error instead. Pass the largest message a process of this
+	// node may hold (its max_memory). Zero: 256 MiB. At most 1 GiB.
+	MaxMessageSize int
+	// MaxReassembly bounds the bytes of the messages being received from
+	// all peers at once; a peer whose next message does not fit waits
+	// (and its sends with it). Zero: twice MaxMessageSize. At least
+	// MaxMessageSize.
+	MaxReassembly int
 	// MaxDepth is how deeply tables and functions may nest in one frame's
 	// values (a table holding a table has depth 2). Zero: 200.
 	MaxDepth int
 	// SendQueueSize is how many bytes of encoded frames may wait for one
 	// peer before Send blocks. Zero: 16 MiB.
 	SendQueueSize int
+	// ControlQueueSize is how many more bytes of control frames (exit
+	// signals, links, monitors, replies) may wait for one peer past
+	// SendQueueSize before their senders block too. Zero: 16 MiB.
+	ControlQueueSize int
+	// BusyTimeout is how long a peer may keep frames from being written
+	// to it (it does not read, so flow control holds them) before this
+	// node disconnects it, as Erlang does with a busy distribution port.
+	// Zero: 30 s.
+	BusyTimeout time.Duration
+	// Hidden makes the node hidden, like an Erlang hidden node: peers do
+	// not list it among their nodes (Nodes, proc.nodes()), gossip neither
+	// to it nor about it, and carry no process signals to it. A console
+	// attached to a cluster is one.
+	Hidden bool
 	// Logger receives refused peers, closed connections and node events.
 	// Nil discards them.
 	Logger *slog.Logger
-	// CodeCodec turns a function's Code into bytes and back. Nil: functions
-	// with Code cannot be sent or received (builtins, which travel by Name,
-	// still can).
+	// CodeCodec carries functions as the sources of their chunks (see
+	// proc.CodeCodec); its Compiler must be the same on both sides of a
+	// connection. Nil: functions with Code can be neither sent nor
+	// received (builtins, which travel by Name, still can), and the node
+	// is admitted by peers of any compiler.
 	CodeCodec proc.CodeCodec
 	// Handler receives the frames and node events. Nil drops them.
 	Handler Handler
@@ -147,6 +179,18 @@ func (c *Config) validate() error {
 	if c.MaxFrameSize != 0 && (c.MaxFrameSize < minFrameSize || c.MaxFrameSize > maxFrameSize) {
 		add("MaxFrameSize: %d, must be between %d and %d bytes", c.MaxFrameSize, minFrameSize, maxFrameSize)
 	}
+	if c.MaxMessageSize < 0 || c.MaxMessageSize > maxMessageSize {
+		add("MaxMessageSize: %d, must be between 0 and %d bytes", c.MaxMessageSize, maxMessageSize)
+	}
+	if c.MaxReassembly < 0 || c.MaxReassembly > 0 && c.MaxReassembly < max(c.MaxMessageSize, 1) {
+		add("MaxReassembly: %d, must be at least MaxMessageSize", c.MaxReassembly)
+	}
+	if c.ControlQueueSize < 0 {
+		add("ControlQueueSize: negative (%d)", c.ControlQueueSize)
+	}
+	if c.BusyTimeout < 0 {
+		add("BusyTimeout: negative (%v)", c.BusyTimeout)
+	}
 	if c.MaxDepth < 0 {
 		add("MaxDepth: negative (%d)", c.MaxDepth)
 	}
@@ -183,6 +227,20 @@ func (c Config) withDefaults() Config {
 	if c.MaxFrameSize == 0 {
 		c.MaxFrameSize = DefaultMaxFrameSize
 	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	c.MaxMessageSize = max(c.MaxMessageSize, c.MaxFrameSize)
+	if c.MaxReassembly == 0 {
+		c.MaxReassembly = 2 * c.MaxMessageSize
+	}
+	c.MaxReassembly = max(c.MaxReassembly, c.MaxMessageSize)
+	if c.ControlQueueSize == 0 {
+		c.ControlQueueSize = DefaultControlQueueSize
+	}
+	if c.BusyTimeout == 0 {
+		c.BusyTimeout = DefaultBusyTimeout
+	}
 	if c.MaxDepth == 0 {
 		c.MaxDepth = DefaultMaxDepth
 	}
@@ -192,6 +250,7 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	c.Logger = c.Logger.With("component", "quicnet", "node", c.Name)
 	if c.Handler == nil {
 		c.Handler = HandlerFuncs{}
 	}

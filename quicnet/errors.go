@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+
+	"github.com/dlua/dlua/proc"
 )
 
 // Sentinel errors. Branch on them with errors.Is: the errors that quicnet
@@ -15,8 +17,9 @@ var (
 	// ErrNotStarted is returned by Join, Send and Ping before Start.
 	ErrNotStarted = errors.New("quicnet: node not started")
 	// ErrNotConnected is returned by Send and Ping for a node that is not a
-	// connected peer.
-	ErrNotConnected = errors.New("quicnet: node not connected")
+	// connected peer. errors.Is(ErrNotConnected, proc.ErrNoConnection)
+	// holds.
+	ErrNotConnected error = notConnectedError{}
 
 	// ErrAuth: the peer did not prove that it holds the cluster cookie.
 	ErrAuth = errors.New("quicnet: cookie proof failed")
@@ -24,6 +27,9 @@ var (
 	ErrCluster = errors.New("quicnet: cluster name differs")
 	// ErrVersion: the peer speaks another protocol version or ALPN.
 	ErrVersion = errors.New("quicnet: unsupported protocol version")
+	// ErrCompiler: the peer compiles Lua with another compiler
+	// (proc.CodeCodec.Compiler), so functions would not run alike.
+	ErrCompiler = errors.New("quicnet: peer has another Lua compiler")
 	// ErrBadHello: the peer's hello was malformed (bad node name, address,
 	// creation).
 	ErrBadHello = errors.New("quicnet: malformed hello")
@@ -37,8 +43,12 @@ var (
 	// the tie-break); this one was dropped.
 	ErrDuplicate = errors.New("quicnet: duplicate connection")
 
-	// ErrFrameTooBig: a frame is larger than Config.MaxFrameSize.
+	// ErrFrameTooBig: a frame is larger than Config.MaxFrameSize, or a
+	// message larger than the receiver's MaxMessageSize.
 	ErrFrameTooBig = errors.New("quicnet: frame too big")
+	// ErrNoSource: a peer sent a function whose chunk's source it could
+	// not give (or gave a source that does not match the chunk's key).
+	ErrNoSource = errors.New("quicnet: no source for a function's chunk")
 	// ErrTooDeep: a value nests tables or functions deeper than
 	// Config.MaxDepth.
 	ErrTooDeep = errors.New("quicnet: value nested too deep")
@@ -58,7 +68,22 @@ var (
 	// ErrReplaced: a new incarnation of the peer (or the winner of a
 	// duplicate tie-break) took the place of this connection.
 	ErrReplaced = errors.New("quicnet: connection replaced")
+	// ErrBusy: the peer did not read what this node had to send for
+	// Config.BusyTimeout, or let more replies pile up than
+	// Config.ControlQueueSize; it was disconnected.
+	ErrBusy = errors.New("quicnet: peer not reading")
+	// ErrPanic: handling the peer's data panicked (a bug); the connection
+	// was closed and the stack logged.
+	ErrPanic = errors.New("quicnet: panic handling peer data")
+	// ErrMeshTimeout: JoinMesh's context ended before every node that the
+	// joined node knew of was connected.
+	ErrMeshTimeout = errors.New("quicnet: cluster not fully connected")
 )
+
+type notConnectedError struct{}
+
+func (notConnectedError) Error() string        { return "quicnet: node not connected" }
+func (notConnectedError) Is(target error) bool { return target == proc.ErrNoConnection }
 
 type closedError struct{}
 
@@ -109,7 +134,7 @@ func (e *FrameError) Unwrap() error { return e.Err }
 
 // HandshakeError reports a connection that was not admitted: by this node
 // (the error is logged) or by the peer (the error is returned by Join).
-// It unwraps to one of [ErrAuth], [ErrCluster], [ErrVersion],
+// It unwraps to one of [ErrAuth], [ErrCluster], [ErrVersion], [ErrCompiler],
 // [ErrBadHello], [ErrSelf], [ErrRefused], [ErrDuplicate], [ErrClosed], a
 // [*FrameError], or the transport's own error (a timeout, a TLS failure).
 type HandshakeError struct {

@@ -165,6 +165,8 @@ type Peer struct {
 	Creation uint32
 	// Addr is where the peer can be dialled (its advertised address).
 	Addr string
+	// Hidden marks a hidden node (Config.Hidden): a console, say.
+	Hidden bool
 }
 
 // EventKind tells a NodeUp from a NodeDown.

@@ -17,7 +17,7 @@ import (
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpora in testdata/fuzz")
 
 // decodeErrors are the errors the decoders may return.
-var decodeErrors = []error{ErrMalformed, ErrUnknownKind, ErrTooDeep, ErrFrameTooBig}
+var decodeErrors = []error{ErrMalformed, ErrUnknownKind, ErrTooDeep, ErrFrameTooBig, ErrNoSource}
 
 func checkDecodeError(t *testing.T, err error) {
 	t.Helper()
@@ -114,7 +114,7 @@ func TestWriteSeedCorpus(t *testing.T) {
 		}
 	}
 	for name, f := range seedFrames() {
-		b, err := c.encodeFrame(f)
+		b, err := c.encodeT(f)
 		if err != nil {
 			t.Fatal(name, err)
 		}
@@ -140,26 +140,26 @@ func TestWriteSeedCorpus(t *testing.T) {
 func FuzzDecodeFrame(f *testing.F) {
 	c := fuzzCodec(f)
 	for _, fr := range seedFrames() {
-		b, err := c.encodeFrame(fr)
+		b, err := c.encodeT(fr)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		fr, _, err := c.decodeFrame(b)
+		fr, _, err := c.decodeT(b)
 		if err != nil {
 			checkDecodeError(t, err)
 			return
 		}
-		b2, err := c.encodeFrame(fr)
+		b2, err := c.encodeT(fr)
 		if errors.Is(err, ErrFrameTooBig) {
 			return
 		}
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		fr2, _, err := c.decodeFrame(b2)
+		fr2, _, err := c.decodeT(b2)
 		if err != nil {
 			t.Fatalf("decode of re-encoded frame: %v", err)
 		}
@@ -180,7 +180,7 @@ func FuzzDecodeValue(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, err := c.decodeValue(b)
+		v, err := c.decodeValueT(b)
 		if err != nil {
 			checkDecodeError(t, err)
 			return
@@ -192,7 +192,7 @@ func FuzzDecodeValue(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		v2, err := c.decodeValue(b2)
+		v2, err := c.decodeValueT(b2)
 		if err != nil {
 			t.Fatalf("decode of re-encoded value: %v", err)
 		}

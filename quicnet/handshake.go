@@ -13,10 +13,12 @@ import (
 )
 
 // The handshake, on the one bidirectional stream that the dialer opens
-// once QUIC and TLS 1.3 are up (ALPN "dlua/1" on both sides):
+// once QUIC and TLS 1.3 are up (ALPN "dlua/2" on both sides):
 //
-//	dialer → acceptor   hello{version, cluster, name, creation, addr}
-//	acceptor → dialer   hello{...}            (or close: wrong cluster, version)
+//	dialer → acceptor   hello{version, cluster, name, creation, addr,
+//	                          compiler, max message, max frame, hidden}
+//	acceptor → dialer   hello{...}            (or close: wrong cluster,
+//	                                           version, compiler)
 //	dialer → acceptor   proof(role dialer)
 //	acceptor → dialer   proof(role acceptor)  (or close: bad proof, duplicate)
 //
@@ -27,7 +29,14 @@ import (
 func (n *Node) myHello() *hello {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return &hello{Version: ProtocolVersion, Cluster: n.cfg.Cluster, Node: n.cfg.Name, Creation: n.cfg.Creation, Addr: n.addr}
+	h := &hello{
+		Version: ProtocolVersion, Cluster: n.cfg.Cluster, Node: n.cfg.Name, Creation: n.cfg.Creation, Addr: n.addr,
+		MaxMessage: uint64(n.cfg.MaxMessageSize), MaxFrame: uint32(n.cfg.MaxFrameSize), Hidden: n.cfg.Hidden,
+	}
+	if n.cfg.CodeCodec != nil {
+		h.Compiler = n.cfg.CodeCodec.Compiler()
+	}
+	return h
 }
 
 // checkHello validates a peer's hello; it fixes h.Addr's unspecified host
@@ -38,6 +47,12 @@ func (n *Node) checkHello(h *hello, remote net.Addr) error {
 	}
 	if h.Cluster != n.cfg.Cluster {
 		return fmt.Errorf("%w: peer is in %q, this node in %q", ErrCluster, h.Cluster, n.cfg.Cluster)
+	}
+	if mine := n.myHello().Compiler; h.Compiler != "" && mine != "" && h.Compiler != mine {
+		return fmt.Errorf("%w: peer has %q, this node %q", ErrCompiler, h.Compiler, mine)
+	}
+	if h.MaxFrame < minFrameSize || h.MaxMessage < uint64(h.MaxFrame) {
+		return fmt.Errorf("%w: frame limit %d, message limit %d", ErrBadHello, h.MaxFrame, h.MaxMessage)
 	}
 	if err := validName(h.Node); err != nil {
 		return fmt.Errorf("%w: node name: %w", ErrBadHello, err)
@@ -116,6 +131,8 @@ func refuseReason(err error) string {
 		return "wrong cluster"
 	case errors.Is(err, ErrVersion):
 		return "unsupported version"
+	case errors.Is(err, ErrCompiler):
+		return "another Lua compiler"
 	case errors.Is(err, ErrAuth):
 		return "authentication failed"
 	case errors.Is(err, ErrSelf):
@@ -199,6 +216,9 @@ func (n *Node) dial(ctx context.Context, addr, want string) (Peer, error) {
 	br := bufio.NewReaderSize(s, readBufferSize)
 	theirs = new(hello)
 	if err := n.readMsg(br, theirs); err != nil {
+		if err := peerError(err); errors.Is(err, ErrDuplicate) {
+			return n.awaitPeer(ctx, addr, nil)
+		}
 		return fail(ctxErr(ctx, peerError(err)))
 	}
 	if err := n.checkHello(theirs, conn.RemoteAddr()); err != nil {
@@ -208,11 +228,13 @@ func (n *Node) dial(ctx context.Context, addr, want string) (Peer, error) {
 		return fail(fmt.Errorf("%w: expected node %q, found %q", ErrBadHello, want, theirs.Node))
 	}
 	out := &outgoing{name: theirs.Node}
-	if existing, err := n.registerOutgoing(out, theirs); err != nil {
-		if errors.Is(err, ErrDuplicate) && existing.Name != "" {
+	if err := n.registerOutgoing(out, theirs); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			// Connected, or being connected by another dial: the other
+			// one is the connection, this one goes quietly.
 			conn.CloseWithError(codeDuplicate, "already connected")
 			n.untrack(conn)
-			return existing, nil
+			return n.awaitPeer(ctx, addr, theirs)
 		}
 		return fail(err)
 	}
@@ -223,16 +245,26 @@ func (n *Node) dial(ctx context.Context, addr, want string) (Peer, error) {
 	}
 	var pm proofMsg
 	if err := n.readMsg(br, &pm); err != nil {
+		if err := peerError(err); errors.Is(err, ErrDuplicate) {
+			conn.CloseWithError(codeDuplicate, "duplicate connection")
+			n.untrack(conn)
+			return n.awaitPeer(ctx, addr, theirs)
+		}
 		return fail(ctxErr(ctx, peerError(err)))
 	}
 	if !hmac.Equal(pm.MAC, proof(n.cfg.Cookie, exp, mine, theirs, n.cfg.Cluster, roleAcceptor)) {
 		err := fmt.Errorf("%w: the peer's proof does not match", ErrAuth)
-		n.log.Warn("quicnet: peer refused", "addr", addr, "node", theirs.Node, "reason", err)
+		n.log.Warn("peer refused", "addr", addr, "peer", theirs.Node, "reason", err)
 		return fail(err)
 	}
 	s.SetDeadline(time.Time{})
-	p := n.newPeer(Peer{Name: theirs.Node, Creation: theirs.Creation, Addr: theirs.Addr}, conn, s, br)
+	p := n.newPeer(theirs, conn, s, br)
 	if err := n.admitOutgoing(out, p); err != nil {
+		if errors.Is(err, ErrDuplicate) {
+			conn.CloseWithError(codeDuplicate, refuseReason(err))
+			n.untrack(conn)
+			return n.awaitPeer(ctx, addr, theirs)
+		}
 		return fail(err)
 	}
 	admitted = true
@@ -260,11 +292,13 @@ func (n *Node) accept(conn *quic.Conn) {
 		if theirs != nil {
 			node = theirs.Node
 		}
-		err = ctxErr(ctx, err)
+		err = ctxErr(ctx, peerError(err))
 		if errors.Is(err, ErrDuplicate) {
-			n.log.Info("quicnet: duplicate connection dropped", "addr", addr, "node", node, "reason", err)
+			// Two nodes dialled each other at once: expected, and
+			// settled the same way on both sides.
+			n.log.Debug("duplicate connection dropped", "addr", addr, "peer", node, "reason", err)
 		} else {
-			n.log.Warn("quicnet: peer refused", "addr", addr, "node", node, "reason", err)
+			n.log.Warn("peer refused", "addr", addr, "peer", node, "reason", err)
 		}
 		conn.CloseWithError(closeCode(err), refuseReason(err))
 		n.untrack(conn)
@@ -307,7 +341,7 @@ func (n *Node) accept(conn *quic.Conn) {
 		refuse(fmt.Errorf("%w: wrong cookie", ErrAuth))
 		return
 	}
-	p := n.newPeer(Peer{Name: theirs.Node, Creation: theirs.Creation, Addr: theirs.Addr}, conn, s, br)
+	p := n.newPeer(theirs, conn, s, br)
 	if err := n.admitIncoming(p); err != nil {
 		refuse(err)
 		return
@@ -323,27 +357,62 @@ func (n *Node) accept(conn *quic.Conn) {
 }
 
 // registerOutgoing notes a dial past the hello. If the peer is already
-// connected it returns that peer and ErrDuplicate.
-func (n *Node) registerOutgoing(out *outgoing, h *hello) (Peer, error) {
+// connected, or being dialled, it returns ErrDuplicate.
+func (n *Node) registerOutgoing(out *outgoing, h *hello) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.state != stateRunning {
-		return Peer{}, ErrClosed
+		return ErrClosed
 	}
 	if ex := n.peers[h.Node]; ex != nil && ex.info.Creation == h.Creation {
-		return ex.info, ErrDuplicate
+		return ErrDuplicate
 	}
 	if n.pending[h.Node] != nil {
-		return Peer{Name: h.Node, Creation: h.Creation, Addr: h.Addr}, ErrDuplicate
+		return ErrDuplicate
 	}
 	n.pending[h.Node] = out
-	return Peer{}, nil
+	return nil
+}
+
+// awaitPeer is the end of a dial that lost to another connection with the
+// same node (a dial of this node's, or the peer's dial of this node): it
+// waits until that connection is admitted, and returns it. want, if known,
+// is the peer's hello.
+func (n *Node) awaitPeer(ctx context.Context, addr string, want *hello) (Peer, error) {
+	for {
+		n.mu.Lock()
+		var found *peer
+		for _, p := range n.peers {
+			if want != nil && p.info.Name == want.Node && p.info.Creation == want.Creation ||
+				want == nil && p.info.Addr == addr {
+				found = p
+			}
+		}
+		changed, state := n.changed, n.state
+		n.mu.Unlock()
+		switch {
+		case found != nil:
+			return found.info, nil
+		case state != stateRunning:
+			return Peer{}, &HandshakeError{Addr: addr, Err: ErrClosed}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			name := ""
+			if want != nil {
+				name = want.Node
+			}
+			return Peer{}, &HandshakeError{Addr: addr, Node: name, Err: fmt.Errorf("%w: the other connection was not admitted (%w)", ErrDuplicate, ctx.Err())}
+		}
+	}
 }
 
 func (n *Node) unregisterOutgoing(out *outgoing) {
 	n.mu.Lock()
 	if n.pending[out.name] == out {
 		delete(n.pending, out.name)
+		n.changedLocked()
 	}
 	n.mu.Unlock()
 }
@@ -400,7 +469,8 @@ func (n *Node) admitIncoming(p *peer) error {
 // held and the node is running.
 func (n *Node) install(p *peer) {
 	n.peers[p.info.Name] = p
-	n.wg.Add(2)
+	n.wg.Add(3)
+	n.changedLocked()
 }
 
 // started runs p's goroutines, closes the connection it replaces, and
@@ -408,68 +478,10 @@ func (n *Node) install(p *peer) {
 func (n *Node) started(p *peer) {
 	go p.writeLoop()
 	go p.readLoop()
+	go p.serveSources()
 	if p.old != nil {
 		p.old.close(ErrReplaced, codeDuplicate, "replaced")
 	}
-	n.log.Info("quicnet: node up", "node", p.info.Name, "addr", p.info.Addr)
+	n.log.Info("node up", "peer", p.info.Name, "addr", p.info.Addr, "hidden", p.info.Hidden)
 	n.gossip(p)
-}
-
-// gossip tells p of every other peer, and every other peer of p.
-func (n *Node) gossip(p *peer) {
-	n.mu.Lock()
-	var others []*peer
-	var list []NodeAddr
-	for _, q := range n.peers {
-		if q != p {
-			others = append(others, q)
-			list = append(list, NodeAddr{Name: q.info.Name, Addr: q.info.Addr})
-		}
-	}
-	n.mu.Unlock()
-	if len(list) > 0 {
-		n.sendInternal(p, &Frame{Kind: KindNodes, Nodes: list})
-	}
-	about := &Frame{Kind: KindNodes, Nodes: []NodeAddr{{Name: p.info.Name, Addr: p.info.Addr}}}
-	for _, q := range others {
-		n.sendInternal(q, about)
-	}
-}
-
-// sendInternal queues an internal frame without blocking on a full queue
-// for longer than the node lives.
-func (n *Node) sendInternal(p *peer, f *Frame) {
-	body, err := n.codec.encodeFrame(f)
-	if err != nil {
-		n.log.Error("quicnet: encode internal frame", "kind", f.Kind, "reason", err)
-		return
-	}
-	p.enqueue(n.ctx, body) // fails only when p or the node is gone
-}
-
-// learn dials the nodes that gossip told of and that are not connected.
-// It is called from a peer's reader goroutine.
-func (n *Node) learn(nodes []NodeAddr) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.state != stateRunning {
-		return
-	}
-	for _, na := range nodes {
-		if na.Name == n.cfg.Name || n.peers[na.Name] != nil || n.pending[na.Name] != nil || n.dialing[na.Name] {
-			continue
-		}
-		n.dialing[na.Name] = true
-		n.wg.Add(1) // legal while Close waits: the calling reader holds a count
-		go func() {
-			defer n.wg.Done()
-			_, err := n.dial(n.ctx, na.Addr, na.Name)
-			if err != nil && n.ctx.Err() == nil {
-				n.log.Warn("quicnet: could not connect to a node learnt by gossip", "node", na.Name, "addr", na.Addr, "reason", err)
-			}
-			n.mu.Lock()
-			delete(n.dialing, na.Name)
-			n.mu.Unlock()
-		}()
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,7 +78,9 @@ func (s *inspectServer) HandleFrame(from Peer, f *Frame) {
 	select {
 	case s.sem <- struct{}{}:
 	default:
-		_ = s.n.Send(s.n.ctx, from.Name, &Frame{Kind: KindInspectReply, Ref: f.Ref, Reason: "busy"})
+		// On the reader: never wait for room (a peer that does not read
+		// its answers is disconnected instead).
+		_ = s.n.send(s.n.ctx, from.Name, &Frame{Kind: KindInspectReply, Ref: f.Ref, Reason: "busy"}, classReader)
 		return
 	}
 	s.n.wg.Add(1) // legal while Close waits: the peer's reader holds a count
@@ -86,7 +89,7 @@ func (s *inspectServer) HandleFrame(from Peer, f *Frame) {
 		defer func() { <-s.sem }()
 		ctx, cancel := context.WithTimeout(s.n.ctx, InspectTimeout)
 		defer cancel()
-		v, err := s.in.Inspect(ctx, from, f.Name, f.Args)
+		v, err := s.inspect(ctx, from, f)
 		r := &Frame{Kind: KindInspectReply, Ref: f.Ref, Msg: v}
 		if err != nil {
 			r = &Frame{Kind: KindInspectReply, Ref: f.Ref, Reason: err.Error()}
@@ -103,7 +106,18 @@ func (s *inspectServer) HandleFrame(from Peer, f *Frame) {
 	}()
 }
 
-// InspectClient is a node that hosts no processes and inspects others:
+// inspect runs the Inspector, turning a panic into an error answer.
+func (s *inspectServer) inspect(ctx context.Context, from Peer, f *Frame) (v proc.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.n.log.Error("inspect request panicked", "peer", from.Name, "op", f.Name, "reason", r, "stack", string(debug.Stack()))
+			v, err = nil, fmt.Errorf("%w: %v", ErrPanic, r)
+		}
+	}()
+	return s.in.Inspect(ctx, from, f.Name, f.Args)
+}
+
+// InspectClient is a hidden node that hosts no processes and inspects others:
 // the console's end of the cluster. It refuses spawn, global name and
 // inspect requests, and drops other signals.
 type InspectClient struct {
@@ -120,13 +134,15 @@ type inspectCall struct {
 }
 
 // NewInspectClient returns an inspecting node configured by cfg
-// (cfg.Handler must be nil). Start it and Join the node to inspect.
+// (cfg.Handler must be nil; the node is hidden). Start it and Join the
+// node to inspect.
 func NewInspectClient(cfg Config) (*InspectClient, error) {
 	if cfg.Handler != nil {
 		return nil, errors.New("quicnet: NewInspectClient sets the Handler itself")
 	}
 	c := &InspectClient{pending: make(map[uint64]*inspectCall)}
 	cfg.Handler = c
+	cfg.Hidden = true
 	n, err := New(cfg)
 	if err != nil {
 		return nil, err
@@ -153,6 +169,9 @@ func (c *InspectClient) Inspect(ctx context.Context, node, op string, args ...pr
 		c.mu.Unlock()
 	}()
 	ref := proc.Ref{Node: c.n.Name(), ID: id, Creation: c.n.Creation()}
+	if _, err := c.n.Connect(ctx, node); err != nil {
+		return nil, err
+	}
 	if err := c.n.Send(ctx, node, &Frame{Kind: KindInspectRequest, Ref: ref, Name: op, Args: args}); err != nil {
 		return nil, err
 	}
@@ -191,12 +210,12 @@ func (c *InspectClient) HandleFrame(from Peer, f *Frame) {
 			}
 		}
 	case KindInspectRequest: // another console, asking every node
-		_ = c.n.Send(c.n.ctx, from.Name, &Frame{Kind: KindInspectReply, Ref: f.Ref, Reason: "not a process host"})
+		_ = c.n.send(c.n.ctx, from.Name, &Frame{Kind: KindInspectReply, Ref: f.Ref, Reason: "not a process host"}, classReader)
 	case KindSpawnRequest:
-		_ = c.n.Send(c.n.ctx, from.Name, &Frame{Kind: KindSpawnReply, To: f.From, Ref: f.Ref, Reason: "not a process host"})
+		_ = c.n.send(c.n.ctx, from.Name, &Frame{Kind: KindSpawnReply, To: f.From, Ref: f.Ref, Reason: "not a process host"}, classReader)
 	case KindGlobalRegister, KindGlobalUnregister:
 		if f.Ref != (proc.Ref{}) {
-			_ = c.n.Send(c.n.ctx, from.Name, &Frame{Kind: KindGlobalReply, To: f.From, Ref: f.Ref, Reason: "refused"})
+			_ = c.n.send(c.n.ctx, from.Name, &Frame{Kind: KindGlobalReply, To: f.From, Ref: f.Ref, Reason: "refused"}, classReader)
 		}
 	}
 }

@@ -23,11 +23,17 @@ const (
 	codeRefused   quic.ApplicationErrorCode = 1 // handshake refused
 	codeProtocol  quic.ApplicationErrorCode = 2 // bad frame
 	codeDuplicate quic.ApplicationErrorCode = 3 // another connection won
+	codeBusy      quic.ApplicationErrorCode = 4 // the peer did not read
 )
 
-// maxHandshakes bounds the incoming connections in handshake at once;
-// more are refused at once.
-const maxHandshakes = 64
+// maxHandshakes bounds the incoming connections in handshake at once, and
+// maxHandshakesPerAddr those from one IP address; more are refused at
+// once. Every connection attempt first proves its source address with a
+// QUIC Retry, so an address counted here is one the peer can receive at.
+const (
+	maxHandshakes        = 64
+	maxHandshakesPerAddr = 8
+)
 
 // readBufferSize is the size of each connection's read buffer.
 const readBufferSize = 64 << 10
@@ -50,13 +56,20 @@ type Node struct {
 	log        *slog.Logger
 	codec      *codec
 	helloDec   cbor.DecMode
+	keysDec    cbor.DecMode
+	reasm      *budget
 	tlsServer  *tls.Config
 	tlsClient  *tls.Config
 	quicServer *quic.Config
 	quicClient *quic.Config
 
-	// wrapConn, if set by a test before Start, wraps the UDP socket.
-	wrapConn func(net.PacketConn) net.PacketConn
+	// wrapConn, if set by a test before Start, wraps the UDP socket;
+	// listenPacket, if set, replaces it (an in-memory network).
+	wrapConn     func(net.PacketConn) net.PacketConn
+	listenPacket func() (net.PacketConn, error)
+	// onQueueFull, if set by a test before Start, is called when a frame
+	// waits for room in a peer's queue.
+	onQueueFull func(peer string, c class)
 
 	// ctx ends when the node closes; it bounds every goroutine's work.
 	ctx    context.Context
@@ -74,8 +87,14 @@ type Node struct {
 	addr    string // advertised
 	peers   map[string]*peer
 	pending map[string]*outgoing // dials past the hello, by peer name
-	dialing map[string]bool      // dials started by gossip, by peer name
+	dialing map[string]bool      // dials asked for by gossip, by peer name
+	dialQ   []NodeAddr           // gossip dials not started yet
+	dialers int                  // goroutines working through dialQ
+	hsAddr  map[string]int       // incoming handshakes by source IP
 	conns   map[*quic.Conn]struct{}
+	changed chan struct{}     // closed and replaced when peers or dials change
+	addrs   map[string]string // a hidden node's directory: name -> address
+	answers int               // nodes frames a hidden node received
 }
 
 // outgoing is a dial whose peer's name is known and that is not yet
@@ -92,7 +111,11 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c, err := newCodec(cfg.MaxFrameSize, cfg.MaxDepth, cfg.CodeCodec)
+	c, err := newCodec(cfg.MaxMessageSize, cfg.MaxDepth, cfg.CodeCodec)
+	if err != nil {
+		return nil, err
+	}
+	keysDec, err := keysDecMode()
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +140,17 @@ func New(cfg Config) (*Node, error) {
 		log:      cfg.Logger,
 		codec:    c,
 		helloDec: helloDec,
+		keysDec:  keysDec,
+		reasm:    newBudget(cfg.MaxReassembly),
 		hsSem:    make(chan struct{}, maxHandshakes),
 		closed:   make(chan struct{}),
 		peers:    make(map[string]*peer),
 		pending:  make(map[string]*outgoing),
 		dialing:  make(map[string]bool),
+		hsAddr:   make(map[string]int),
 		conns:    make(map[*quic.Conn]struct{}),
+		changed:  make(chan struct{}),
+		addrs:    make(map[string]string),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.tlsServer = &tls.Config{
@@ -132,7 +160,7 @@ func New(cfg Config) (*Node, error) {
 		GetConfigForClient: func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
 			if !slices.Contains(hi.SupportedProtos, ALPN) {
 				err := fmt.Errorf("%w: ALPN %q not offered (offered %q)", ErrVersion, ALPN, hi.SupportedProtos)
-				n.log.Warn("quicnet: peer refused", "addr", hi.Conn.RemoteAddr().String(), "reason", err)
+				n.log.Warn("peer refused", "addr", hi.Conn.RemoteAddr().String(), "reason", err)
 				return nil, err
 			}
 			return nil, nil
@@ -154,8 +182,10 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.quicServer, n.quicClient = new(quic.Config), new(quic.Config)
 	*n.quicServer, *n.quicClient = base, base
-	n.quicServer.MaxIncomingStreams = 1 // the dialer opens the one stream
-	n.quicClient.MaxIncomingStreams = -1
+	// The dialer opens the frame stream; either side opens a stream for
+	// each request for sources (source.go).
+	n.quicServer.MaxIncomingStreams = 1 + maxSourceStreams
+	n.quicClient.MaxIncomingStreams = maxSourceStreams
 	return n, nil
 }
 
@@ -189,19 +219,20 @@ func (n *Node) Start(ctx context.Context) error {
 	case stateDraining, stateClosed:
 		return ErrClosed
 	}
-	ua, err := net.ResolveUDPAddr("udp", n.cfg.Listen)
+	udp, err := n.listen()
 	if err != nil {
 		return fmt.Errorf("quicnet: listen %s: %w", n.cfg.Listen, err)
 	}
-	udp, err := net.ListenUDP("udp", ua)
-	if err != nil {
-		return fmt.Errorf("quicnet: listen %s: %w", n.cfg.Listen, err)
-	}
-	var pc net.PacketConn = udp
+	pc := udp
 	if n.wrapConn != nil {
 		pc = n.wrapConn(udp)
 	}
-	tr := &quic.Transport{Conn: pc}
+	tr := &quic.Transport{
+		Conn: pc,
+		// A Retry for every connection attempt: an address that holds
+		// a handshake slot is one that can receive (see maxHandshakes).
+		VerifySourceAddress: func(net.Addr) bool { return true },
+	}
 	ln, err := tr.Listen(n.tlsServer, n.quicServer)
 	if err != nil {
 		tr.Close()
@@ -216,8 +247,20 @@ func (n *Node) Start(ctx context.Context) error {
 	n.state = stateRunning
 	n.wg.Add(1)
 	go n.acceptLoop(ln)
-	n.log.Info("quicnet: node started", "node", n.cfg.Name, "addr", n.addr)
+	n.log.Info("node started", "addr", n.addr)
 	return nil
+}
+
+// listen opens the node's UDP socket.
+func (n *Node) listen() (net.PacketConn, error) {
+	if n.listenPacket != nil {
+		return n.listenPacket()
+	}
+	ua, err := net.ResolveUDPAddr("udp", n.cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	return net.ListenUDP("udp", ua)
 }
 
 // Join connects to the node at addr (host:port) and returns it once it is
@@ -228,19 +271,22 @@ func (n *Node) Join(ctx context.Context, addr string) (Peer, error) {
 	return n.dial(ctx, addr, "")
 }
 
-// Nodes returns the names of the connected peers, sorted.
+// Nodes returns the names of the connected peers that are not hidden,
+// sorted.
 func (n *Node) Nodes() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	names := make([]string, 0, len(n.peers))
-	for name := range n.peers {
-		names = append(names, name)
+	for name, p := range n.peers {
+		if !p.info.Hidden {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	return names
 }
 
-// Peers returns the connected peers, sorted by name.
+// Peers returns the connected peers, hidden ones included, sorted by name.
 func (n *Node) Peers() []Peer {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -259,12 +305,11 @@ func (n *Node) Peers() []Peer {
 // if set, a pid of node. Sending to a peer that is gone returns
 // ErrNotConnected; an unencodable frame returns a *FrameError.
 func (n *Node) Send(ctx context.Context, node string, f *Frame) error {
-	return n.send(ctx, node, f, false)
+	return n.send(ctx, node, f, classPayload)
 }
 
-// send is Send; with control, f is queued at once even past
-// SendQueueSize (see peer.enqueueControl), and ctx is not used.
-func (n *Node) send(ctx context.Context, node string, f *Frame, control bool) error {
+// send is Send for frames of class c (see class).
+func (n *Node) send(ctx context.Context, node string, f *Frame, c class) error {
 	if f.Kind.internal() {
 		return &FrameError{Peer: node, Kind: f.Kind, Err: fmt.Errorf("%w: %v frames are internal", ErrUnsendable, f.Kind)}
 	}
@@ -278,14 +323,17 @@ func (n *Node) send(ctx context.Context, node string, f *Frame, control bool) er
 	if !f.To.IsZero() && f.To.Node != node {
 		return &FrameError{Peer: node, Kind: f.Kind, Err: fmt.Errorf("%w: to %v", ErrForeign, f.To)}
 	}
-	body, err := n.codec.encodeFrame(f)
+	body, chunks, err := n.codec.encodeFrame(f)
 	if err != nil {
 		return &FrameError{Peer: node, Kind: f.Kind, Err: err}
 	}
-	if control {
-		return p.enqueueControl(body)
+	if err := p.enqueue(ctx, body, chunks, c); err != nil {
+		if errors.Is(err, ErrFrameTooBig) {
+			return &FrameError{Peer: node, Kind: f.Kind, Size: len(body), Err: err}
+		}
+		return err
 	}
-	return p.enqueue(ctx, body)
+	return nil
 }
 
 // Ping sends a ping to the peer named node and returns the round-trip
@@ -296,7 +344,7 @@ func (n *Node) Ping(ctx context.Context, node string) (time.Duration, error) {
 		return 0, err
 	}
 	seq := n.seq.Add(1)
-	body, err := n.codec.encodeFrame(&Frame{Kind: KindPing, Seq: seq})
+	body, err := n.codec.encodeInternal(&Frame{Kind: KindPing, Seq: seq})
 	if err != nil {
 		return 0, err
 	}
@@ -310,7 +358,7 @@ func (n *Node) Ping(ctx context.Context, node string) (time.Duration, error) {
 		p.mu.Unlock()
 	}()
 	start := time.Now()
-	if err := p.enqueue(ctx, body); err != nil {
+	if err := p.enqueue(ctx, body, nil, classControl); err != nil {
 		return 0, err
 	}
 	select {
@@ -416,7 +464,7 @@ func (n *Node) Close() error {
 		udp.Close()
 	}
 	close(n.closed)
-	n.log.Info("quicnet: node closed", "node", n.cfg.Name)
+	n.log.Info("node closed")
 	return nil
 }
 
@@ -446,23 +494,72 @@ func (n *Node) acceptLoop(ln *quic.Listener) {
 		if err != nil {
 			return
 		}
-		select {
-		case n.hsSem <- struct{}{}:
-		default:
-			n.log.Warn("quicnet: peer refused", "addr", c.RemoteAddr().String(), "reason", "too many handshakes in progress")
+		host := hostOf(c.RemoteAddr())
+		if !n.takeHandshake(host) {
+			n.log.Warn("peer refused", "addr", c.RemoteAddr().String(), "reason", "too many handshakes in progress")
 			c.CloseWithError(codeRefused, "busy")
 			continue
 		}
 		if !n.track(c) {
-			<-n.hsSem
+			n.releaseHandshake(host)
 			c.CloseWithError(codeShutdown, "shutdown")
 			return
 		}
 		n.wg.Add(1) // legal while Close waits: this loop holds a count
 		go func() {
 			defer n.wg.Done()
-			defer func() { <-n.hsSem }()
+			defer n.releaseHandshake(host)
 			n.accept(c)
 		}()
 	}
+}
+
+// hostOf returns the IP address of addr, or addr itself.
+func hostOf(addr net.Addr) string {
+	if ua, ok := addr.(*net.UDPAddr); ok {
+		return ua.IP.String()
+	}
+	return addr.String()
+}
+
+// takeHandshake counts an incoming handshake from host, if the node and
+// host have room for one.
+func (n *Node) takeHandshake(host string) bool {
+	select {
+	case n.hsSem <- struct{}{}:
+	default:
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.hsAddr[host] >= maxHandshakesPerAddr {
+		<-n.hsSem
+		return false
+	}
+	n.hsAddr[host]++
+	return true
+}
+
+func (n *Node) releaseHandshake(host string) {
+	n.mu.Lock()
+	if n.hsAddr[host]--; n.hsAddr[host] <= 0 {
+		delete(n.hsAddr, host)
+	}
+	n.mu.Unlock()
+	<-n.hsSem
+}
+
+// changedLocked wakes the waiters for a change of peers or dials. n.mu
+// is held.
+func (n *Node) changedLocked() {
+	close(n.changed)
+	n.changed = make(chan struct{})
+}
+
+// hidden reports whether the connected peer called node is hidden.
+func (n *Node) hidden(node string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.peers[node]
+	return p != nil && p.info.Hidden
 }

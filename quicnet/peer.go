@@ -3,21 +3,46 @@ package quicnet
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/dlua/dlua/proc"
 )
 
-// maxSpareBuffer is the largest write or read buffer a peer keeps for
-// reuse; bigger ones (after a big frame) are dropped.
-const maxSpareBuffer = 1 << 20
+// maxBatch is the largest buffer of small frames the writer sends in one
+// write and keeps for reuse; bigger frames travel as their own segments.
+const maxBatch = 256 << 10
+
+// writeChunk is the most the writer hands QUIC at once: each write must
+// make progress within BusyTimeout, or the peer counts as not reading.
+const writeChunk = 256 << 10
+
+// class says how a frame waits for room in a peer's send queue.
+type class uint8
+
+const (
+	// classPayload frames (messages, spawn requests) wait while
+	// SendQueueSize bytes are queued.
+	classPayload class = iota
+	// classControl frames (signals, replies) wait while SendQueueSize +
+	// ControlQueueSize bytes are queued.
+	classControl
+	// classReader frames (pongs, busy answers) are sent by a peer's
+	// reader and never wait: past SendQueueSize + ControlQueueSize the
+	// peer is disconnected, since it does not read what it asked for.
+	classReader
+)
 
 // peer is an admitted connection: a writer goroutine that sends the
-// queued frames, and a reader goroutine that decodes the peer's frames and
-// calls the Handler.
+// queued frames, a reader goroutine that decodes the peer's frames and
+// calls the Handler, and a goroutine that answers the peer's requests for
+// sources (source.go).
 type peer struct {
 	n      *Node
 	info   Peer
@@ -25,48 +50,88 @@ type peer struct {
 	stream *quic.Stream
 	br     *bufio.Reader
 	old    *peer // the connection this one replaces; set before start
+	// maxMessage is the largest message the peer accepts, maxFrame the
+	// largest frame this node sends it (the smaller of both sides').
+	maxMessage int
+	maxFrame   int
 
 	wake       chan struct{} // cap 1: the writer has work
 	writerDone chan struct{}
 	done       chan struct{} // reader and writer ended, NodeDown delivered
+	gossiped   chan struct{} // closed once the peer's first nodes frame is handled
 
 	mu       sync.Mutex
-	buf      []byte        // queued frames, length-prefixed
-	spare    []byte        // the writer's last buffer, for reuse
-	room     chan struct{} // closed when the writer takes buf; nil if nobody waits
+	segs     [][]byte      // queued frames, length-prefixed, in order
+	queued   int           // bytes in segs
+	spare    []byte        // the writer's last batch buffer, for reuse
+	batch    []byte        // the start of the newest batch buffer
+	room     chan struct{} // closed when the writer takes segs; nil if nobody waits
 	stopped  bool          // no more frames are queued
 	draining bool          // the writer sends what is queued, then FIN
 	err      error         // why the connection ended, if this side knows first
 	pings    map[uint64]chan struct{}
+	offered  chunkSet // chunks sent to the peer, which it may ask for
+	fetched  chunkSet // chunks the peer gave this node
+	gossipOK bool     // gossiped is closed
+	told     []string // the nodes of the peer's first nodes frame; set before gossiped closes
 }
 
-func (n *Node) newPeer(info Peer, conn *quic.Conn, s *quic.Stream, br *bufio.Reader) *peer {
+func (n *Node) newPeer(h *hello, conn *quic.Conn, s *quic.Stream, br *bufio.Reader) *peer {
 	return &peer{
-		n: n, info: info, conn: conn, stream: s, br: br,
+		n: n, info: Peer{Name: h.Node, Creation: h.Creation, Addr: h.Addr, Hidden: h.Hidden},
+		conn: conn, stream: s, br: br,
+		maxMessage: int(min(h.MaxMessage, maxMessageSize)),
+		maxFrame:   min(int(h.MaxFrame), n.cfg.MaxFrameSize),
 		wake:       make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
+		gossiped:   make(chan struct{}),
 		pings:      make(map[uint64]chan struct{}),
+		offered:    newChunkSet(maxOffered),
+		fetched:    newChunkSet(maxFetched),
 	}
 }
 
-// enqueue queues one frame body, waiting while the queue is full.
-func (p *peer) enqueue(ctx context.Context, body []byte) error {
-	limit := p.n.cfg.SendQueueSize
+// limit returns the queued bytes past which frames of class c wait.
+func (p *peer) limit(c class) int {
+	if c == classPayload {
+		return p.n.cfg.SendQueueSize
+	}
+	return p.n.cfg.SendQueueSize + p.n.cfg.ControlQueueSize
+}
+
+// enqueue queues one frame body (split into fragments if it is bigger
+// than a frame may be), waiting for room as its class says. chunks are
+// the chunks of the functions in it, which the peer may then ask for.
+func (p *peer) enqueue(ctx context.Context, body []byte, chunks []proc.Chunk, c class) error {
+	if len(body) > p.maxMessage {
+		return fmt.Errorf("%w: a message of %d bytes, and node %s takes at most %d", ErrFrameTooBig, len(body), p.info.Name, p.maxMessage)
+	}
+	size := framedSize(len(body), p.maxFrame)
+	limit := p.limit(c)
 	p.mu.Lock()
 	for {
 		if p.stopped {
 			p.mu.Unlock()
 			return fmt.Errorf("%w: %s", ErrNotConnected, p.info.Name)
 		}
-		if len(p.buf) == 0 || len(p.buf)+headerLen+len(body) <= limit {
+		if p.queued == 0 || p.queued+size <= limit {
 			break
+		}
+		if c == classReader {
+			p.mu.Unlock()
+			p.n.log.Warn("closing connection: peer not reading", "peer", p.info.Name, "queued", p.queued)
+			p.close(fmt.Errorf("%w: %d bytes queued", ErrBusy, p.queued), codeBusy, "not reading")
+			return fmt.Errorf("%w: %s", ErrNotConnected, p.info.Name)
 		}
 		if p.room == nil {
 			p.room = make(chan struct{})
 		}
 		room := p.room
 		p.mu.Unlock()
+		if hook := p.n.onQueueFull; hook != nil {
+			hook(p.info.Name, c)
+		}
 		select {
 		case <-room:
 		case <-ctx.Done():
@@ -74,8 +139,12 @@ func (p *peer) enqueue(ctx context.Context, body []byte) error {
 		}
 		p.mu.Lock()
 	}
-	wasEmpty := len(p.buf) == 0
-	p.buf = appendFrame(p.buf, body)
+	for _, ch := range chunks {
+		p.offered.add(ch)
+	}
+	wasEmpty := p.queued == 0
+	p.appendFramed(body)
+	p.queued += size
 	p.mu.Unlock()
 	if wasEmpty {
 		select {
@@ -86,34 +155,43 @@ func (p *peer) enqueue(ctx context.Context, body []byte) error {
 	return nil
 }
 
-// enqueueControl queues one frame body at once, past SendQueueSize if
-// need be: the frames that a peer's reader sends (pongs, and the replies
-// of the proc wiring) must never wait for room, or two nodes whose queues
-// are full could each block the reader that would drain the other's (see
-// "Back-pressure" in doc.go). The frame joins the same queue as the
-// others, so the order of frames to the peer is kept.
-func (p *peer) enqueueControl(body []byte) error {
-	p.mu.Lock()
-	if p.stopped {
-		p.mu.Unlock()
-		return fmt.Errorf("%w: %s", ErrNotConnected, p.info.Name)
-	}
-	wasEmpty := len(p.buf) == 0
-	p.buf = appendFrame(p.buf, body)
-	p.mu.Unlock()
-	if wasEmpty {
-		select {
-		case p.wake <- struct{}{}:
-		default:
+// appendFramed adds body to the queue, length-prefixed, as one frame or
+// as fragments. Small frames share a batch buffer; a big body is queued
+// by reference, not copied. p.mu is held.
+func (p *peer) appendFramed(body []byte) {
+	maxFrame := p.maxFrame
+	if len(body) <= maxFrame && len(body) < maxBatch/4 {
+		var last []byte
+		if n := len(p.segs); n > 0 {
+			last = p.segs[n-1]
 		}
+		if last != nil && p.isBatch(last) && len(last)+headerLen+len(body) <= cap(last) {
+			p.segs[len(p.segs)-1] = appendFrame(last, body)
+			return
+		}
+		buf := p.spare
+		p.spare = nil
+		if buf == nil || cap(buf) < headerLen+len(body) {
+			buf = make([]byte, 0, max(4<<10, min(maxBatch, 4*(headerLen+len(body)))))
+		}
+		buf = appendFrame(buf[:0], body)
+		p.batch = buf[:1]
+		p.segs = append(p.segs, buf)
+		return
 	}
-	return nil
+	if len(body) <= maxFrame {
+		h := binary.BigEndian.AppendUint32(make([]byte, 0, headerLen), uint32(len(body)))
+		p.segs = append(p.segs, h, body)
+		return
+	}
+	p.segs = appendFragments(p.segs, body, maxFrame)
 }
 
-// writeLoop sends the queued frames, all that wait in one write.
+// writeLoop sends the queued frames.
 func (p *peer) writeLoop() {
 	defer p.n.wg.Done()
 	defer close(p.writerDone)
+	defer p.recoverPanic("writer")
 	connDone := p.conn.Context().Done()
 	for {
 		select {
@@ -122,30 +200,51 @@ func (p *peer) writeLoop() {
 			return
 		}
 		p.mu.Lock()
-		buf := p.buf
-		p.buf, p.spare = p.spare[:0], nil
+		segs := p.segs
+		p.segs, p.queued = nil, 0
 		if p.room != nil {
 			close(p.room)
 			p.room = nil
 		}
 		p.mu.Unlock()
-		if len(buf) > 0 {
-			if _, err := p.stream.Write(buf); err != nil {
-				p.close(err, codeShutdown, "write failed")
+		for _, seg := range segs {
+			if err := p.write(seg); err != nil {
 				return
 			}
 		}
 		p.mu.Lock()
-		if cap(buf) <= maxSpareBuffer {
-			p.spare = buf[:0]
+		if n := len(segs); n > 0 && p.isBatch(segs[n-1]) && cap(segs[n-1]) <= maxBatch {
+			p.spare, p.batch = segs[n-1][:0], nil
 		}
-		finish := p.draining && len(p.buf) == 0
+		finish := p.draining && p.queued == 0
 		p.mu.Unlock()
 		if finish {
 			p.stream.Close() // FIN: the peer reads EOF after our last frame
 			return
 		}
 	}
+}
+
+// write writes b in chunks, each of which must go out within
+// BusyTimeout; a peer that holds them back longer is disconnected.
+func (p *peer) write(b []byte) error {
+	busy := p.n.cfg.BusyTimeout
+	for len(b) > 0 {
+		k := min(len(b), writeChunk)
+		p.stream.SetWriteDeadline(time.Now().Add(busy))
+		if _, err := p.stream.Write(b[:k]); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				err = fmt.Errorf("%w: nothing written for %v", ErrBusy, busy)
+				p.n.log.Warn("closing connection: peer not reading", "peer", p.info.Name, "reason", err)
+				p.close(err, codeBusy, "not reading")
+				return err
+			}
+			p.close(err, codeShutdown, "write failed")
+			return err
+		}
+		b = b[k:]
+	}
+	return nil
 }
 
 // drain stops new frames, and has the writer send what is queued and then
@@ -184,100 +283,18 @@ func (p *peer) close(err error, code quic.ApplicationErrorCode, msg string) {
 	p.conn.CloseWithError(code, msg)
 }
 
-// readLoop delivers NodeUp, then the peer's frames, then NodeDown.
-func (p *peer) readLoop() {
-	n := p.n
-	defer n.wg.Done()
-	if p.old != nil {
-		<-p.old.done
-	}
-	n.cfg.Handler.HandleNodeEvent(NodeEvent{Kind: NodeUp, Peer: p.info})
-	err := p.readFrames()
-	var ae *quic.ApplicationError
-	switch {
-	case errors.Is(err, io.EOF):
-		err = ErrPeerShutdown
-	case errors.As(err, &ae) && ae.Remote && ae.ErrorCode == codeShutdown:
-		err = fmt.Errorf("%w: %w", ErrPeerShutdown, err)
-	}
-	p.close(err, codeShutdown, "shutdown") // keeps an earlier reason
-	<-p.writerDone
+// markGossiped records that the peer's first nodes frame was handled.
+func (p *peer) markGossiped() {
 	p.mu.Lock()
-	reason := p.err
-	p.mu.Unlock()
-	n.mu.Lock()
-	if n.peers[p.info.Name] == p {
-		delete(n.peers, p.info.Name)
-	}
-	delete(n.conns, p.conn)
-	n.mu.Unlock()
-	n.log.Info("quicnet: node down", "node", p.info.Name, "reason", reason)
-	n.cfg.Handler.HandleNodeEvent(NodeEvent{Kind: NodeDown, Peer: p.info, Err: reason})
-	close(p.done)
-}
-
-// readFrames reads and dispatches frames until the connection ends or a
-// frame is bad; it returns the transport's error, or records a
-// *FrameError as the reason and closes the connection.
-func (p *peer) readFrames() error {
-	n := p.n
-	var buf []byte
-	for {
-		body, size, err := readFrame(p.br, buf, n.cfg.MaxFrameSize)
-		if err != nil {
-			if errors.Is(err, ErrFrameTooBig) {
-				p.badFrame(&FrameError{Peer: p.info.Name, Size: size, Decode: true, Err: err})
-			}
-			return err
-		}
-		f, kind, err := n.codec.decodeFrame(body)
-		if err == nil {
-			err = p.checkPIDs(f)
-		}
-		if err != nil {
-			fe := &FrameError{Peer: p.info.Name, Kind: kind, Size: size, Decode: true, Err: err}
-			p.badFrame(fe)
-			return fe
-		}
-		if cap(body) <= maxSpareBuffer {
-			buf = body[:0]
-		} else {
-			buf = nil
-		}
-		switch f.Kind {
-		case KindPing:
-			if body, err := n.codec.encodeFrame(&Frame{Kind: KindPong, Seq: f.Seq}); err == nil {
-				_ = p.enqueueControl(body) // fails only when p is gone
-			}
-		case KindPong:
-			p.mu.Lock()
-			ch := p.pings[f.Seq]
-			delete(p.pings, f.Seq)
-			p.mu.Unlock()
-			if ch != nil {
-				close(ch)
-			}
-		case KindNodes:
-			n.learn(f.Nodes)
-		default:
-			n.cfg.Handler.HandleFrame(p.info, f)
-		}
+	defer p.mu.Unlock()
+	if !p.gossipOK {
+		p.gossipOK = true
+		close(p.gossiped)
 	}
 }
 
-// checkPIDs checks that From lives on the peer and To on this node.
-func (p *peer) checkPIDs(f *Frame) error {
-	if !f.From.IsZero() && (f.From.Node != p.info.Name || f.From.Creation != p.info.Creation) {
-		return fmt.Errorf("%w: from %v (creation %d)", ErrForeign, f.From, f.From.Creation)
-	}
-	if !f.To.IsZero() && f.To.Node != p.n.cfg.Name {
-		return fmt.Errorf("%w: to %v", ErrForeign, f.To)
-	}
-	return nil
-}
-
-// badFrame logs a bad frame and closes the connection.
-func (p *peer) badFrame(fe *FrameError) {
-	p.n.log.Warn("quicnet: closing connection: bad frame", "node", p.info.Name, "reason", fe)
-	p.close(fe, codeProtocol, "bad frame")
+// isBatch reports whether seg is the newest batch buffer (not a body
+// queued by reference, which must not be written to). p.mu is held.
+func (p *peer) isBatch(seg []byte) bool {
+	return len(seg) > 0 && len(p.batch) > 0 && &seg[0] == &p.batch[0]
 }

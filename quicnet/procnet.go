@@ -3,6 +3,7 @@ package quicnet
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/dlua/dlua/proc"
 )
@@ -37,32 +38,40 @@ type wiring struct {
 	qn *Node
 }
 
-// send queues f for node; a node that is not connected gives
-// ErrNotConnected, which proc treats as a lost signal (or "noconnection"
-// for link and monitor). Only the frames that carry a process's payload
-// (send, send_name, spawn_request), which only process goroutines send,
-// wait under back-pressure; every other frame is a control signal that
-// the inbound path may send from a peer's reader goroutine (a noproc
-// exit or DOWN, a DOWN or link exit of a process that died of a signal,
-// a spawn reply, a global reply or sync), and is queued at once so that a
-// reader never blocks on a full queue (see "Back-pressure" in doc.go).
+// send queues f for node; a node that is not connected (or hidden)
+// gives ErrNotConnected, which proc treats as a lost signal (or
+// "noconnection" for link and monitor); a frame that cannot cross gives
+// a *FrameError, which reaches the sending process. The frames that
+// carry a process's payload (send, send_name, spawn_request) wait for
+// room under SendQueueSize, every other one under SendQueueSize +
+// ControlQueueSize (see "Back-pressure" in doc.go).
 func (w *wiring) send(node string, f *Frame) error {
-	err := w.qn.send(context.Background(), node, f, !blocking(f.Kind))
+	if w.qn.hidden(node) {
+		return fmt.Errorf("%w: %s is a hidden node", ErrNotConnected, node)
+	}
+	err := w.qn.send(context.Background(), node, f, classOf(f.Kind))
 	var fe *FrameError
-	if errors.As(err, &fe) {
-		w.qn.log.Warn("quicnet: cannot send", "node", node, "reason", err)
+	if errors.As(err, &fe) && errors.Is(err, ErrFrameTooBig) && isSignal(f.Kind) {
+		// A link or monitor must still fire: the signal crosses with a
+		// reason that says what became of the one too big to cross.
+		g := *f
+		g.Reason = fmt.Sprintf("%s reason of %d bytes, too big for node %s", f.Kind, fe.Size, node)
+		err = w.qn.send(context.Background(), node, &g, classOf(f.Kind))
 	}
 	return err
 }
 
-// blocking reports whether frames of kind k wait for room in the peer's
-// send queue.
-func blocking(k Kind) bool {
+// isSignal reports whether frames of kind k are exit signals or DOWNs,
+// whose reason may be any value.
+func isSignal(k Kind) bool { return k == KindExit || k == KindLinkExit || k == KindDown }
+
+// classOf returns the class of frames of kind k in the peer's send queue.
+func classOf(k Kind) class {
 	switch k {
 	case KindSend, KindSendName, KindSpawnRequest:
-		return true
+		return classPayload
 	}
-	return false
+	return classControl
 }
 
 func (w *wiring) Send(from, to proc.PID, v proc.Value) error {
@@ -184,6 +193,10 @@ func (w *wiring) Nodes() []string { return w.qn.Nodes() }
 // HandleFrame applies a peer's frame to the proc node. quicnet has checked
 // that From lives on the peer and To on this node.
 func (w *wiring) HandleFrame(from Peer, f *Frame) {
+	if from.Hidden {
+		w.qn.log.Debug("signal from a hidden node dropped", "peer", from.Name, "kind", f.Kind.String())
+		return
+	}
 	pn := w.pn
 	switch f.Kind {
 	case KindSend:
@@ -232,12 +245,15 @@ func (w *wiring) HandleFrame(from Peer, f *Frame) {
 		set, del, merge := globalSync(f)
 		pn.RemoteGlobalSync(from.Name, set, del, merge)
 	default:
-		w.qn.log.Debug("quicnet: frame not handled", "node", from.Name, "kind", f.Kind.String())
+		w.qn.log.Debug("frame not handled", "peer", from.Name, "kind", f.Kind.String())
 	}
 }
 
 // HandleNodeEvent tells the proc node of a peer coming or going.
 func (w *wiring) HandleNodeEvent(ev NodeEvent) {
+	if ev.Peer.Hidden {
+		return // proc knows nothing of hidden nodes
+	}
 	switch ev.Kind {
 	case NodeUp:
 		w.pn.NodeUp(ev.Peer.Name)

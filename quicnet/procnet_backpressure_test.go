@@ -12,8 +12,9 @@ import (
 	"github.com/dlua/dlua/proc"
 )
 
-// newBoundQueue is newBound with a send queue of size bytes.
-func newBoundQueue(t *testing.T, name string, size int) *boundNode {
+// newBoundQueue is newBound with a send queue of size bytes; full is
+// closed once a message waits for room in a queue of the node.
+func newBoundQueue(t *testing.T, name string, size int) (*boundNode, chan struct{}) {
 	t.Helper()
 	pn := proc.NewNode(proc.Config{Name: name})
 	qn, err := Bind(pn, Config{
@@ -25,6 +26,9 @@ func newBoundQueue(t *testing.T, name string, size int) *boundNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	full := make(chan struct{})
+	var once sync.Once
+	qn.onQueueFull = func(string, class) { once.Do(func() { close(full) }) }
 	if err := qn.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +40,7 @@ func newBoundQueue(t *testing.T, name string, size int) *boundNode {
 			t.Errorf("proc shutdown of %s: %v", name, err)
 		}
 	})
-	return &boundNode{pn: pn, qn: qn}
+	return &boundNode{pn: pn, qn: qn}, full
 }
 
 // Two nodes with a tiny send queue flood each other with big messages
@@ -53,7 +57,8 @@ func TestBackPressureRepliesFromReader(t *testing.T) {
 		watchers = 3
 		each     = 300 // monitors and links per watcher
 	)
-	a, b := newBoundQueue(t, "a", queue), newBoundQueue(t, "b", queue)
+	a, fullA := newBoundQueue(t, "a", queue)
+	b, fullB := newBoundQueue(t, "b", queue)
 	if _, err := a.qn.Join(t.Context(), b.qn.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
@@ -74,13 +79,11 @@ func TestBackPressureRepliesFromReader(t *testing.T) {
 		return pid
 	}
 	sinkA, sinkB := sink(a), sink(b)
-	var sent atomic.Int64
 	flood := func(n *boundNode, to proc.PID) {
 		for range flooders {
 			_, _, err := n.pn.Spawn(nil, proc.SpawnOpts{}, func(p *proc.Process) proc.Value {
 				for !stop.Load() {
 					p.Send(to, big)
-					sent.Add(1)
 				}
 				return proc.Normal
 			})
@@ -91,11 +94,10 @@ func TestBackPressureRepliesFromReader(t *testing.T) {
 	}
 	flood(a, sinkB)
 	flood(b, sinkA)
-	// let the queues fill up before the replies are needed
-	deadline := time.Now().Add(5 * time.Second)
-	for sent.Load() < 200 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The queues are full (flooders wait for room) before the replies are
+	// needed, and stay full while they are: the flooders never stop.
+	recv(t, fullA)
+	recv(t, fullB)
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*watchers)

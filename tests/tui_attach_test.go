@@ -14,8 +14,9 @@ import (
 
 // TestConsoleAttach starts "dlua node" with a boot script, attaches
 // "dlua console --attach" to it in a tmux terminal, sees the boot
-// script's named process, evaluates a line on the node, and quits with
-// q (status 0) while the node keeps running.
+// script's named process, evaluates a line on the node (which does not
+// count the console among its nodes: it is a hidden node), and quits
+// with q (status 0) while the node keeps running.
 func TestConsoleAttach(t *testing.T) {
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
@@ -82,9 +83,9 @@ receive()
 	s.waitFor("the node's processes", `<n1\.1> `, `attached_worker`)
 	s.keys(":")
 	s.waitFor("the prompt", `^lua>\s*$`)
-	s.keys("-l", "proc.node()")
+	s.keys("-l", `proc.node() .. " sees " .. #proc.nodes() .. " nodes"`)
 	s.keys("Enter")
-	s.waitFor("the result", `^"?n1"?\s*$`)
+	s.waitFor("the result", `^"?n1 sees 0 nodes"?\s*$`)
 	s.keys("Escape")
 	s.waitFor("the prompt closed", `^Log `)
 

@@ -31,7 +31,9 @@ processes, tells its peers and exits with status 0. It prints
 cluster's shared secret: at least 16 bytes (a trailing newline is not
 part of it); nodes with another cookie are refused. --join makes the node
 join the cluster of the node at HOST:PORT; it then connects to every node
-of that cluster. A node silent for --idle-timeout counts as down (its
+of that cluster, and runs BOOT.lua once it is connected to the nodes the
+joined node knew of, or --join-timeout (default 15s) has passed (then
+with a warning on standard error). A node silent for --idle-timeout counts as down (its
 links and monitors fire with "noconnection"); --keepalive is how often a
 quiet connection is kept alive (default a third of --idle-timeout).
 
@@ -51,6 +53,7 @@ type clusterOptions struct {
 	name        string
 	listen      string
 	join        listFlag
+	joinTimeout time.Duration
 	cookieFile  string
 	idleTimeout time.Duration
 	keepAlive   time.Duration
@@ -63,6 +66,7 @@ func clusterFlags(fs *flag.FlagSet) *clusterOptions {
 	fs.StringVar(&o.name, "name", "", "the node's `NAME`, as proc.node() returns it")
 	fs.StringVar(&o.listen, "listen", "", "listen for other nodes on UDP `HOST:PORT`; port 0 picks a free one (default 127.0.0.1:0)")
 	fs.Var(&o.join, "join", "join the cluster of the node at `HOST:PORT` (repeatable)")
+	fs.DurationVar(&o.joinTimeout, "join-timeout", defaultJoinTimeout, "wait at most `DURATION` for --join: to be admitted, then for the nodes of that cluster to be connected, before the script starts")
 	fs.StringVar(&o.cookieFile, "cookie-file", "", "read the cluster cookie from `FILE` (at least 16 bytes)")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "count a silent node as down after `DURATION` (default 5s)")
 	fs.StringVar(&o.config, "config", "", "take the node's settings from the cluster configuration `FILE` (config.toml; needs --name); flags given override them")
@@ -97,6 +101,9 @@ func (o *clusterOptions) check(defaultName string) ([]byte, error) {
 	}
 	if o.keepAlive < 0 {
 		return nil, &usageError{"--keepalive must be >= 0"}
+	}
+	if o.joinTimeout < 0 {
+		return nil, &usageError{"--join-timeout must be > 0"}
 	}
 	if o.cookieFile == "" {
 		if len(o.cookie) < quicnet.MinCookieLen {
@@ -198,18 +205,29 @@ func (o *clusterOptions) applyConfig(fs *flag.FlagSet, ro *runOptions) (*config.
 	return n, nil
 }
 
-// startCluster binds pn to a quicnet node, makes it answer inspect
-// requests from src (consoles attached to it), starts it and joins the
-// --join nodes. The caller closes the returned node (stopCluster).
-func (o *clusterOptions) startCluster(ctx context.Context, pn *proc.Node, src *tui.Local, cookie []byte, stderr io.Writer) (*quicnet.Node, error) {
-	qn, err := quicnet.Bind(pn, quicnet.Config{
+// defaultJoinTimeout bounds --join: the join itself, then the wait for
+// the rest of the cluster.
+const defaultJoinTimeout = 15 * time.Second
+
+// startCluster binds pn to a quicnet node that carries host's functions,
+// makes it answer inspect requests from src (consoles attached to it),
+// starts it and joins the --join nodes, waiting (bounded by
+// --join-timeout) until the nodes they know of are connected too. The
+// caller closes the returned node (stopCluster).
+func (o *clusterOptions) startCluster(ctx context.Context, pn *proc.Node, host *luahost.Host, src *tui.Local, cookie []byte, stderr io.Writer) (*quicnet.Node, error) {
+	cfg := quicnet.Config{
 		Listen:          o.listen,
 		Cookie:          cookie,
 		IdleTimeout:     o.idleTimeout,
 		KeepAlivePeriod: o.keepAlive,
-		CodeCodec:       luahost.Codec{}, // functions in messages cross nodes
+		CodeCodec:       host.Codec(), // functions in messages cross nodes as source
 		Logger:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	// Peers learn the largest message a process here may hold.
+	if m := src.Limits.MaxMemory; m > 0 && m < quicnet.DefaultMaxMessageSize {
+		cfg.MaxMessageSize = int(max(m, 64<<10))
+	}
+	qn, err := quicnet.Bind(pn, cfg)
 	if err != nil {
 		return nil, &usageError{err.Error()}
 	}
@@ -221,10 +239,17 @@ func (o *clusterOptions) startCluster(ctx context.Context, pn *proc.Node, src *t
 		qn.Close()
 		return nil, err
 	}
+	if o.joinTimeout <= 0 {
+		o.joinTimeout = defaultJoinTimeout
+	}
+	jctx, cancel := context.WithTimeout(ctx, o.joinTimeout)
+	defer cancel()
 	for _, addr := range o.join {
-		jctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		_, err := qn.Join(jctx, addr)
-		cancel()
+		_, err := qn.JoinMesh(jctx, addr)
+		if errors.Is(err, quicnet.ErrMeshTimeout) {
+			fmt.Fprintf(stderr, "dlua: joined %s, but after %v: %v; starting anyway\n", addr, o.joinTimeout, err)
+			continue
+		}
 		if err != nil {
 			qn.Close()
 			return nil, fmt.Errorf("join %s: %w", addr, err)
@@ -323,7 +348,7 @@ func (c *cli) node(args []string) int {
 		Stderr: c.stderr,
 		Limits: o.limits(),
 	})
-	qn, err := o.cluster.startCluster(ctx, pn, localSource(pn, host, o.limits()), cookie, c.stderr)
+	qn, err := o.cluster.startCluster(ctx, pn, host, localSource(pn, host, o.limits()), cookie, c.stderr)
 	if err != nil {
 		return c.clusterErr("node", err)
 	}

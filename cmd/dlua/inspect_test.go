@@ -25,7 +25,7 @@ func startTestNode(t *testing.T, name string, join ...string) (*proc.Node, *quic
 	pn := proc.NewNode(proc.Config{Name: name})
 	host := luahost.New(luahost.Config{Node: pn, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard})
 	o := &clusterOptions{listen: "127.0.0.1:0", join: join}
-	qn, err := o.startCluster(t.Context(), pn, localSource(pn, host, luahost.Limits{MaxMailbox: 100}), []byte(testCookie), io.Discard)
+	qn, err := o.startCluster(t.Context(), pn, host, localSource(pn, host, luahost.Limits{MaxMailbox: 100}), []byte(testCookie), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

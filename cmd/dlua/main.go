@@ -323,7 +323,7 @@ func (c *cli) run(args []string) int {
 	var qn *quicnet.Node
 	if cookie != nil {
 		var err error
-		if qn, err = o.cluster.startCluster(context.Background(), node, localSource(node, host, o.limits()), cookie, c.stderr); err != nil {
+		if qn, err = o.cluster.startCluster(context.Background(), node, host, localSource(node, host, o.limits()), cookie, c.stderr); err != nil {
 			return c.clusterErr("run", err)
 		}
 		defer stopCluster(qn) // after the proc node's shutdown below
